@@ -1,0 +1,172 @@
+//! Distributions on the real line and their *tail coordinates*.
+//!
+//! The branch-and-bound samplers work in the coding distribution's CDF coordinates
+//! (DESIGN §2): an interval of the real line is a pair of probabilities, and drawing from P
+//! restricted to the interval is drawing a uniform probability inside it and mapping it
+//! back with the quantile. To keep relative precision deep in *either* tail, a point is
+//! stored as the smaller of its two tail probabilities: F(x) left of the median, 1 − F(x)
+//! right of it ([`TailPoint`]). Nothing ever forms `1 − p` for a tiny `p`.
+
+pub mod normal;
+
+pub use normal::Normal;
+
+use crate::error::{RecError, Result};
+use crate::random::UnitDraw;
+
+/// A point of the real line in tail coordinates of a distribution P.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TailPoint {
+    /// Left of (or at) the median: the lower tail probability F(x) ∈ [0, 1/2].
+    Lower(f64),
+    /// Right of the median: the upper tail probability 1 − F(x) ∈ [0, 1/2].
+    Upper(f64),
+}
+
+impl TailPoint {
+    /// −∞.
+    pub const MINUS_INFINITY: TailPoint = TailPoint::Lower(0.0);
+    /// +∞.
+    pub const PLUS_INFINITY: TailPoint = TailPoint::Upper(0.0);
+
+    /// The tail probability itself (the coordinate's magnitude).
+    pub fn tail(self) -> f64 {
+        match self {
+            TailPoint::Lower(p) | TailPoint::Upper(p) => p,
+        }
+    }
+
+    /// Strict order along the real line.
+    fn is_left_of(self, other: TailPoint) -> bool {
+        match (self, other) {
+            (TailPoint::Lower(a), TailPoint::Lower(b)) => a < b,
+            (TailPoint::Upper(a), TailPoint::Upper(b)) => a > b,
+            (TailPoint::Lower(_), TailPoint::Upper(_)) => true,
+            (TailPoint::Upper(_), TailPoint::Lower(_)) => false,
+        }
+    }
+}
+
+/// The smallest P-mass an interval may have relative to its largest endpoint tail
+/// probability before draws inside it lose resolution (2⁻³⁰: a uniform draw still has about
+/// 2²³ distinct representable positions inside the interval).
+pub const MIN_RELATIVE_MASS: f64 = 1.0 / (1u64 << 30) as f64;
+
+/// An open interval (left, right) of the real line in tail coordinates of P.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TailInterval {
+    /// Left end.
+    pub left: TailPoint,
+    /// Right end.
+    pub right: TailPoint,
+}
+
+impl TailInterval {
+    /// The whole line (−∞, ∞).
+    pub const WHOLE_LINE: TailInterval =
+        TailInterval { left: TailPoint::MINUS_INFINITY, right: TailPoint::PLUS_INFINITY };
+
+    /// P(interval), computed without cancellation in either tail.
+    #[inline]
+    pub fn mass(&self) -> f64 {
+        match (self.left, self.right) {
+            (TailPoint::Lower(a), TailPoint::Lower(b)) => b - a,
+            (TailPoint::Upper(a), TailPoint::Upper(b)) => a - b,
+            (TailPoint::Lower(a), TailPoint::Upper(b)) => (0.5 - a) + (0.5 - b),
+            (TailPoint::Upper(_), TailPoint::Lower(_)) => 0.0,
+        }
+    }
+
+    /// The point a fraction u ∈ (0, 1) of the way through the interval's P-mass, given
+    /// `mass = self.mass()` (passed in because every caller already has it). For u < 1/2 the
+    /// offset u·mass is measured from the left end, otherwise (1 − u)·mass from the right end,
+    /// so neither end is ever reached by rounding u.
+    ///
+    /// Errors with [`RecError::SearchLimit`] when the interval has become too narrow for the
+    /// floating-point coordinates to resolve (mass below [`MIN_RELATIVE_MASS`] times its
+    /// largest endpoint tail), so a draw can never land on or outside an end.
+    #[inline]
+    pub fn point_at(&self, draw: UnitDraw, mass: f64) -> Result<TailPoint> {
+        let scale = self.left.tail().max(self.right.tail());
+        if !(mass > MIN_RELATIVE_MASS * scale) {
+            return Err(RecError::SearchLimit(format!(
+                "the search interval has P-mass {mass:e} next to a tail probability of \
+                 {scale:e}, below the relative resolution 2^-30 of its floating-point \
+                 coordinates; the target is too narrow or too deep in the proposal's tail for \
+                 branch-and-bound (try method=\"gprs\" or a proposal closer to the target)"
+            )));
+        }
+        let from_left = draw.is_lower_half();
+        let offset = if from_left { draw.value() } else { draw.complement() } * mass;
+        let point = match (self.left, self.right, from_left) {
+            (TailPoint::Lower(a), TailPoint::Lower(_), true) => TailPoint::Lower(a + offset),
+            (TailPoint::Lower(_), TailPoint::Lower(b), false) => TailPoint::Lower(b - offset),
+            (TailPoint::Upper(a), TailPoint::Upper(_), true) => TailPoint::Upper(a - offset),
+            (TailPoint::Upper(_), TailPoint::Upper(b), false) => TailPoint::Upper(b + offset),
+            (TailPoint::Lower(a), TailPoint::Upper(_), true) => {
+                let room_left_of_median = 0.5 - a;
+                if offset <= room_left_of_median {
+                    TailPoint::Lower(a + offset)
+                } else {
+                    TailPoint::Upper(0.5 - (offset - room_left_of_median))
+                }
+            }
+            (TailPoint::Lower(_), TailPoint::Upper(b), false) => {
+                let room_right_of_median = 0.5 - b;
+                if offset <= room_right_of_median {
+                    TailPoint::Upper(b + offset)
+                } else {
+                    TailPoint::Lower(0.5 - (offset - room_right_of_median))
+                }
+            }
+            (TailPoint::Upper(_), TailPoint::Lower(_), _) => self.left,
+        };
+        if self.left.is_left_of(point) && point.is_left_of(self.right) {
+            Ok(point)
+        } else {
+            Err(RecError::SearchLimit(format!(
+                "a draw inside the search interval rounded onto its end ({point:?}); the \
+                 interval is below floating-point resolution"
+            )))
+        }
+    }
+}
+
+/// A continuous distribution on the real line that can serve as the coding distribution.
+pub trait CodingDistribution {
+    /// The point x with the given tail coordinate (tail-accurate quantile).
+    fn quantile(&self, point: TailPoint) -> f64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_line_draws_are_exact_tail_coordinates() {
+        let whole = TailInterval::WHOLE_LINE;
+        assert_eq!(whole.mass(), 1.0);
+        let quarter = UnitDraw::from_bits(1 << 62);
+        assert_eq!(whole.point_at(quarter, 1.0).unwrap(), TailPoint::Lower(quarter.value()));
+        let top = UnitDraw::from_bits(u64::MAX);
+        assert_eq!(whole.point_at(top, 1.0).unwrap(), TailPoint::Upper(top.complement()));
+    }
+
+    #[test]
+    fn deep_upper_tail_interval_keeps_precision() {
+        let interval = TailInterval { left: TailPoint::Upper(1e-300), right: TailPoint::Upper(0.0) };
+        let mass = interval.mass();
+        assert_eq!(mass, 1e-300);
+        match interval.point_at(UnitDraw::from_bits(1 << 62), mass).unwrap() {
+            TailPoint::Upper(q) => assert!((q / 0.75e-300 - 1.0).abs() < 1e-15),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn too_narrow_interval_is_an_error_not_a_wrong_point() {
+        let interval = TailInterval { left: TailPoint::Lower(0.3), right: TailPoint::Lower(0.3 + 1e-12) };
+        let error = interval.point_at(UnitDraw::from_bits(1 << 63), interval.mass()).unwrap_err();
+        assert!(matches!(error, RecError::SearchLimit(_)));
+    }
+}

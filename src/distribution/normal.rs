@@ -1,0 +1,71 @@
+//! The normal distribution N(loc, scale²).
+
+use super::{CodingDistribution, TailPoint};
+use crate::error::{RecError, Result};
+use crate::math::normal_lower_quantile;
+
+/// N(loc, scale²), validated: finite `loc`, finite `scale > 0`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Normal {
+    /// Mean.
+    pub loc: f64,
+    /// Standard deviation.
+    pub scale: f64,
+}
+
+impl Normal {
+    /// Validates the parameters.
+    pub fn new(loc: f64, scale: f64) -> Result<Normal> {
+        if !loc.is_finite() {
+            return Err(RecError::InvalidParameter(format!(
+                "Normal loc {loc} is not finite; loc must be a finite float"
+            )));
+        }
+        if !(scale.is_finite() && scale > 0.0) {
+            return Err(RecError::InvalidParameter(format!(
+                "Normal scale {scale} is not allowed; scale must be finite and > 0"
+            )));
+        }
+        Ok(Normal { loc, scale })
+    }
+
+    /// (x − loc) / scale.
+    #[inline]
+    pub fn standardize(&self, x: f64) -> f64 {
+        (x - self.loc) / self.scale
+    }
+}
+
+impl CodingDistribution for Normal {
+    #[inline]
+    fn quantile(&self, point: TailPoint) -> f64 {
+        let z = match point {
+            TailPoint::Lower(p) => normal_lower_quantile(p),
+            TailPoint::Upper(q) => -normal_lower_quantile(q),
+        };
+        self.loc + self.scale * z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_parameters() {
+        assert!(Normal::new(0.0, 0.0).is_err());
+        assert!(Normal::new(0.0, -1.0).is_err());
+        assert!(Normal::new(f64::NAN, 1.0).is_err());
+        assert!(Normal::new(0.0, f64::INFINITY).is_err());
+        assert!(Normal::new(1.0, 2.0).is_ok());
+    }
+
+    #[test]
+    fn quantile_is_symmetric_in_tail_coordinates() {
+        let n = Normal::new(3.0, 2.0).unwrap();
+        let left = n.quantile(TailPoint::Lower(1e-20));
+        let right = n.quantile(TailPoint::Upper(1e-20));
+        assert!((left - 3.0 + (right - 3.0)).abs() < 1e-12);
+        assert_eq!(n.quantile(TailPoint::Lower(0.5)), 3.0);
+    }
+}

@@ -1,0 +1,71 @@
+//! Errors of the core library.
+//!
+//! Every failure that user input can cause is a [`RecError`] value: the core never panics on
+//! bad parameters, bad bytes or a search that runs out of its step budget. Messages name the
+//! element (its index in the flattened batch), the offending value and what is allowed.
+
+use std::fmt;
+
+/// Everything that can go wrong in encoding, decoding or evaluating a pair.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum RecError {
+    /// A parameter is outside its domain (NaN, infinite, non-positive scale, ...).
+    InvalidParameter(String),
+    /// The density ratio dQ/dP is unbounded, so rejection-based channel simulation is impossible.
+    UnboundedRatio(String),
+    /// An unknown method name or a method that does not apply to the pair.
+    UnsupportedMethod(String),
+    /// Array shapes that do not broadcast or do not match the stream.
+    ShapeMismatch(String),
+    /// A search reached its documented bound (step budget, heap-index depth, or the
+    /// floating-point resolution of an interval) before accepting.
+    SearchLimit(String),
+    /// The byte string is not a valid rec_fast container (bad magic, version, checksum,
+    /// truncation, trailing bytes, impossible code).
+    CorruptStream(String),
+}
+
+impl RecError {
+    /// Prefixes the message with the element index it concerns.
+    pub fn at_element(self, index: usize) -> RecError {
+        let prefix = |message: String| format!("element {index}: {message}");
+        match self {
+            RecError::InvalidParameter(m) => RecError::InvalidParameter(prefix(m)),
+            RecError::UnboundedRatio(m) => RecError::UnboundedRatio(prefix(m)),
+            RecError::UnsupportedMethod(m) => RecError::UnsupportedMethod(prefix(m)),
+            RecError::ShapeMismatch(m) => RecError::ShapeMismatch(prefix(m)),
+            RecError::SearchLimit(m) => RecError::SearchLimit(prefix(m)),
+            RecError::CorruptStream(m) => RecError::CorruptStream(prefix(m)),
+        }
+    }
+
+    /// The message without the variant name.
+    pub fn message(&self) -> &str {
+        match self {
+            RecError::InvalidParameter(m)
+            | RecError::UnboundedRatio(m)
+            | RecError::UnsupportedMethod(m)
+            | RecError::ShapeMismatch(m)
+            | RecError::SearchLimit(m)
+            | RecError::CorruptStream(m) => m,
+        }
+    }
+}
+
+impl fmt::Display for RecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for RecError {}
+
+/// Shorthand for results of the core.
+pub type Result<T> = std::result::Result<T, RecError>;
+
+/// Builds a [`RecError::CorruptStream`] from a format string.
+macro_rules! corrupt {
+    ($($arg:tt)*) => { $crate::error::RecError::CorruptStream(format!($($arg)*)) };
+}
+pub(crate) use corrupt;

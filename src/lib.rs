@@ -1,0 +1,7 @@
+pub mod distribution;
+pub mod divergence;
+pub mod error;
+pub mod math;
+pub mod random;
+pub mod ratio;
+pub mod stretch;
