@@ -1,0 +1,65 @@
+"""Type stubs for the compiled core ``rec_fast._core`` (Rust, pyo3).
+
+The public API lives in :mod:`rec_fast`; these functions take flat, contiguous float64
+arrays that the Python layer has already broadcast.
+"""
+
+from typing import List, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+FORMAT_VERSION: int
+METHODS: List[str]
+
+class RecError(ValueError):
+    """Base class of every rec_fast error (a ValueError)."""
+
+class CorruptStreamError(RecError):
+    """The bytes are not a valid rec_fast stream."""
+
+class SearchLimitError(RecError):
+    """A search reached its documented bound before accepting."""
+
+def encode_normal(
+    target_loc: npt.NDArray[np.float64],
+    target_scale: npt.NDArray[np.float64],
+    proposal_loc: npt.NDArray[np.float64],
+    proposal_scale: npt.NDArray[np.float64],
+    shape: List[int],
+    method: str,
+    seed: int,
+    index_offset: int,
+    max_steps: Optional[int],
+    threads: Optional[int],
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64], bytes]:
+    """Encode a flat batch of Normal pairs; returns (samples, steps, bits, container bytes)."""
+
+def container_info(data: bytes) -> dict:
+    """Validate a container and return its header fields."""
+
+def decode_normal(
+    data: bytes,
+    proposal_loc: npt.NDArray[np.float64],
+    proposal_scale: npt.NDArray[np.float64],
+    threads: Optional[int],
+) -> npt.NDArray[np.float64]:
+    """Decode a container against flat proposal parameters of the stream's element count."""
+
+def divergences_normal(
+    target_loc: npt.NDArray[np.float64],
+    target_scale: npt.NDArray[np.float64],
+    proposal_loc: npt.NDArray[np.float64],
+    proposal_scale: npt.NDArray[np.float64],
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Elementwise KL[Q‖P] and D∞[Q‖P] in bits."""
+
+def stretch_normal(
+    target_loc: npt.NDArray[np.float64],
+    target_scale: npt.NDArray[np.float64],
+    proposal_loc: npt.NDArray[np.float64],
+    proposal_scale: npt.NDArray[np.float64],
+    argument: npt.NDArray[np.float64],
+    inverse: bool,
+) -> npt.NDArray[np.float64]:
+    """Elementwise σ⁻¹(t) (inverse=True) or σ(h) (inverse=False)."""

@@ -1,0 +1,218 @@
+//! The batch driver: flat arrays in, flat arrays out, parallel over elements.
+//!
+//! Element i of a batch (row-major flattened index) is encoded on its own stream
+//! `ElementStream::new(seed, index_offset + i)`, so every element's result depends only on
+//! its own parameters, the seed and its stream index — never on the thread count, the work
+//! split, or the other elements. Splitting a batch in two and encoding the second half with
+//! `index_offset` equal to the first half's length reproduces the bits of the whole batch.
+//! When several elements fail, the error reported is the one with the lowest index.
+
+use rayon::prelude::*;
+
+use crate::code::container::{Family, Header};
+use crate::distribution::Normal;
+use crate::error::{RecError, Result};
+use crate::random::ElementStream;
+use crate::ratio::NormalRatio;
+use crate::sampler::{gprs, gprs_branch, Encoded, Method};
+
+/// Parameters of a batch of Normal targets against Normal proposals, already broadcast to a
+/// common length.
+#[derive(Clone, Copy, Debug)]
+pub struct NormalPairs<'a> {
+    /// Target means.
+    pub target_loc: &'a [f64],
+    /// Target standard deviations.
+    pub target_scale: &'a [f64],
+    /// Proposal means.
+    pub proposal_loc: &'a [f64],
+    /// Proposal standard deviations.
+    pub proposal_scale: &'a [f64],
+}
+
+impl NormalPairs<'_> {
+    /// Number of elements, after checking that all four arrays agree.
+    pub fn len(&self) -> Result<usize> {
+        let n = self.target_loc.len();
+        if [self.target_scale.len(), self.proposal_loc.len(), self.proposal_scale.len()].iter().any(|&m| m != n) {
+            return Err(RecError::ShapeMismatch(format!(
+                "parameter arrays have lengths {}, {}, {}, {}; they must be broadcast to one length",
+                n,
+                self.target_scale.len(),
+                self.proposal_loc.len(),
+                self.proposal_scale.len()
+            )));
+        }
+        Ok(n)
+    }
+
+    /// True for an empty batch.
+    pub fn is_empty(&self) -> bool {
+        self.target_loc.is_empty()
+    }
+
+    /// The validated pair of element `i` (errors name the element).
+    pub fn ratio(&self, i: usize) -> Result<NormalRatio> {
+        let pair = || {
+            let target = Normal::new(self.target_loc[i], self.target_scale[i]).map_err(|e| prefix(e, "target"))?;
+            let proposal =
+                Normal::new(self.proposal_loc[i], self.proposal_scale[i]).map_err(|e| prefix(e, "proposal"))?;
+            NormalRatio::new(target, proposal)
+        };
+        pair().map_err(|e| e.at_element(i))
+    }
+}
+
+fn prefix(error: RecError, role: &str) -> RecError {
+    match error {
+        RecError::InvalidParameter(m) => RecError::InvalidParameter(format!("{role} {m}")),
+        other => other,
+    }
+}
+
+/// How to encode a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodeSettings {
+    /// The channel-simulation method.
+    pub method: Method,
+    /// The shared seed.
+    pub seed: u64,
+    /// Stream index of element 0.
+    pub index_offset: u64,
+    /// Bound on the arrivals one element's search may examine.
+    pub max_steps: u64,
+    /// Worker threads (`None`: rayon's global pool, one per core).
+    pub threads: Option<usize>,
+}
+
+impl EncodeSettings {
+    /// Defaults for `method`: seed 0, offset 0, the method's default step bound, all cores.
+    pub fn new(method: Method, seed: u64) -> Self {
+        EncodeSettings { method, seed, index_offset: 0, max_steps: method.default_max_steps(), threads: None }
+    }
+
+    /// The container header of an encoding of an array of the given shape.
+    pub fn header(&self, shape: Vec<u64>) -> Header {
+        Header {
+            method: self.method,
+            target_family: Family::Normal,
+            proposal_family: Family::Normal,
+            seed: self.seed,
+            index_offset: self.index_offset,
+            method_parameter: 0,
+            shape,
+        }
+    }
+}
+
+/// The per-element results of encoding a batch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BatchEncoding {
+    /// The samples the decoder reconstructs.
+    pub samples: Vec<f64>,
+    /// Arrivals examined per element.
+    pub steps: Vec<u64>,
+    /// The integer each element sends.
+    pub indices: Vec<u128>,
+}
+
+/// Runs `work(i)` for every element in parallel; the lowest-index error wins.
+pub fn map_elements<T, F>(count: usize, threads: Option<usize>, work: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(usize) -> Result<T> + Sync + Send,
+{
+    let run = || (0..count).into_par_iter().with_min_len(64).map(&work).collect::<Vec<Result<T>>>();
+    let results = match threads {
+        None => run(),
+        Some(0) => {
+            return Err(RecError::InvalidParameter("threads = 0; threads must be ≥ 1 or None".into()));
+        }
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| RecError::InvalidParameter(format!("cannot start {n} threads: {e}")))?
+            .install(run),
+    };
+    results.into_iter().collect()
+}
+
+/// Encodes one element with an already validated ratio.
+pub fn encode_element(ratio: &NormalRatio, settings: &EncodeSettings, index: usize) -> Result<Encoded> {
+    let mut stream = ElementStream::new(settings.seed, settings.index_offset.wrapping_add(index as u64));
+    match settings.method {
+        Method::Gprs => gprs::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
+        Method::GprsBranch => gprs_branch::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
+    }
+}
+
+/// Encodes a batch of Normal pairs.
+pub fn encode_normal(pairs: &NormalPairs<'_>, settings: &EncodeSettings) -> Result<BatchEncoding> {
+    let count = pairs.len()?;
+    if settings.max_steps == 0 {
+        return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
+    }
+    // Validate every pair before searching, so a bad element fails fast and deterministically.
+    let ratios = map_elements(count, settings.threads, |i| pairs.ratio(i))?;
+    let encoded = map_elements(count, settings.threads, |i| {
+        encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i))
+    })?;
+    Ok(BatchEncoding {
+        samples: encoded.iter().map(|e| e.sample).collect(),
+        steps: encoded.iter().map(|e| e.steps).collect(),
+        indices: encoded.iter().map(|e| e.index).collect(),
+    })
+}
+
+/// Decodes a batch: `indices` from a parsed container, the proposals broadcast to its length.
+pub fn decode_normal(
+    header: &Header,
+    indices: &[u128],
+    proposal_loc: &[f64],
+    proposal_scale: &[f64],
+    threads: Option<usize>,
+) -> Result<Vec<f64>> {
+    if header.proposal_family != Family::Normal {
+        return Err(RecError::UnsupportedMethod(format!(
+            "the stream was encoded against a {} proposal, not Normal",
+            header.proposal_family.name()
+        )));
+    }
+    if proposal_loc.len() != indices.len() || proposal_scale.len() != indices.len() {
+        return Err(RecError::ShapeMismatch(format!(
+            "the stream holds {} elements but the proposal has {} locs and {} scales",
+            indices.len(),
+            proposal_loc.len(),
+            proposal_scale.len()
+        )));
+    }
+    map_elements(indices.len(), threads, |i| {
+        let proposal = Normal::new(proposal_loc[i], proposal_scale[i])
+            .map_err(|e| prefix(e, "proposal").at_element(i))?;
+        let mut stream = ElementStream::new(header.seed, header.index_offset.wrapping_add(i as u64));
+        let decoded = match header.method {
+            Method::Gprs => gprs::decode(&proposal, &mut stream, indices[i]),
+            Method::GprsBranch => gprs_branch::decode(&proposal, &mut stream, indices[i]),
+        };
+        decoded.map_err(|e| match e {
+            RecError::SearchLimit(m) => RecError::CorruptStream(format!(
+                "{m} while replaying the code; the stream is corrupt or the proposal differs from the encoder's"
+            )),
+            other => other,
+        })
+        .map_err(|e| e.at_element(i))
+    })
+}
+
+/// KL and D∞ (bits) of every pair; every Normal pair has a finite KL, D∞ may be infinite.
+pub fn normal_divergences(pairs: &NormalPairs<'_>) -> Result<Vec<(f64, f64)>> {
+    use crate::divergence::{normal_kl_divergence, normal_max_divergence};
+    let count = pairs.len()?;
+    map_elements(count, None, |i| {
+        let target = Normal::new(pairs.target_loc[i], pairs.target_scale[i])
+            .map_err(|e| prefix(e, "target").at_element(i))?;
+        let proposal = Normal::new(pairs.proposal_loc[i], pairs.proposal_scale[i])
+            .map_err(|e| prefix(e, "proposal").at_element(i))?;
+        Ok((normal_kl_divergence(&target, &proposal), normal_max_divergence(&target, &proposal)))
+    })
+}

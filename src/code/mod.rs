@@ -1,0 +1,93 @@
+//! Bit-level codes and the container format.
+//!
+//! * [`universal`]: the Elias delta code of each element's index (n or H);
+//! * [`container`]: the versioned, checksummed byte format of a whole batch (DESIGN §6).
+
+pub mod container;
+pub mod universal;
+
+/// Appends bits most-significant first.
+#[derive(Default, Debug, Clone)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    bit_length: u64,
+}
+
+impl BitWriter {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends the low `count` bits of `value`, most significant first (`count` ≤ 128).
+    pub fn write_bits(&mut self, value: u128, count: u32) {
+        for shift in (0..count).rev() {
+            let bit = ((value >> shift) & 1) as u8;
+            let offset = (self.bit_length % 8) as u32;
+            if offset == 0 {
+                self.bytes.push(0);
+            }
+            if bit == 1 {
+                *self.bytes.last_mut().expect("pushed above") |= 0x80 >> offset;
+            }
+            self.bit_length += 1;
+        }
+    }
+
+    /// Bits written so far.
+    pub fn bit_length(&self) -> u64 {
+        self.bit_length
+    }
+
+    /// The bytes, zero-padded to a whole byte.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Reads bits most-significant first from a byte slice holding `bit_length` meaningful bits.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    bytes: &'a [u8],
+    bit_length: u64,
+    position: u64,
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader over the first `bit_length` bits of `bytes`.
+    pub fn new(bytes: &'a [u8], bit_length: u64) -> Self {
+        debug_assert!(bit_length <= 8 * bytes.len() as u64);
+        BitReader { bytes, bit_length, position: 0 }
+    }
+
+    /// The next bit, or `None` past the end.
+    #[inline]
+    pub fn read_bit(&mut self) -> Option<u8> {
+        if self.position >= self.bit_length {
+            return None;
+        }
+        let byte = self.bytes[(self.position / 8) as usize];
+        let bit = (byte >> (7 - (self.position % 8))) & 1;
+        self.position += 1;
+        Some(bit)
+    }
+
+    /// The next `count` bits as an integer (`count` ≤ 128), or `None` past the end.
+    pub fn read_bits(&mut self, count: u32) -> Option<u128> {
+        let mut value = 0u128;
+        for _ in 0..count {
+            value = (value << 1) | self.read_bit()? as u128;
+        }
+        Some(value)
+    }
+
+    /// Bits consumed so far.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Bits left.
+    pub fn remaining(&self) -> u64 {
+        self.bit_length - self.position
+    }
+}

@@ -1,0 +1,201 @@
+//! The Python binding layer (`rec_fast._core`), compiled with the `python` feature.
+//!
+//! Each entry point only extracts flat float64 arrays (the Python package broadcasts and
+//! validates types first), releases the GIL around the core call, maps [`CoreError`] onto the
+//! exception hierarchy and converts results to numpy arrays.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::create_exception;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::batch::{self, EncodeSettings, NormalPairs};
+use crate::code::container::{self, Container};
+use crate::error::RecError as CoreError;
+use crate::sampler::Method;
+use crate::stretch::Stretch;
+
+create_exception!(rec_fast, RecError, PyValueError, "Base class of every rec_fast error (a ValueError).");
+create_exception!(rec_fast, CorruptStreamError, RecError, "The bytes are not a valid rec_fast stream.");
+create_exception!(rec_fast, SearchLimitError, RecError, "A search reached its documented bound before accepting.");
+
+fn to_python_error(error: CoreError) -> PyErr {
+    match error {
+        CoreError::CorruptStream(m) => CorruptStreamError::new_err(m),
+        CoreError::SearchLimit(m) => SearchLimitError::new_err(m),
+        other => RecError::new_err(other.message().to_owned()),
+    }
+}
+
+fn slice<'a>(array: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
+    array.as_slice().map_err(|_| RecError::new_err(format!("{name} must be a contiguous float64 array")))
+}
+
+/// Encodes a flat batch of Normal pairs; returns (samples, steps, bits, container bytes).
+#[pyfunction]
+#[pyo3(signature = (target_loc, target_scale, proposal_loc, proposal_scale, shape, method, seed, index_offset, max_steps, threads))]
+#[allow(clippy::too_many_arguments)]
+fn encode_normal<'py>(
+    py: Python<'py>,
+    target_loc: PyReadonlyArray1<'py, f64>,
+    target_scale: PyReadonlyArray1<'py, f64>,
+    proposal_loc: PyReadonlyArray1<'py, f64>,
+    proposal_scale: PyReadonlyArray1<'py, f64>,
+    shape: Vec<u64>,
+    method: &str,
+    seed: u64,
+    index_offset: u64,
+    max_steps: Option<u64>,
+    threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyBytes>)> {
+    let method = Method::from_name(method).map_err(to_python_error)?;
+    let pairs = NormalPairs {
+        target_loc: slice(&target_loc, "target loc")?,
+        target_scale: slice(&target_scale, "target scale")?,
+        proposal_loc: slice(&proposal_loc, "proposal loc")?,
+        proposal_scale: slice(&proposal_scale, "proposal scale")?,
+    };
+    let mut settings = EncodeSettings::new(method, seed);
+    settings.index_offset = index_offset;
+    settings.threads = threads;
+    if let Some(steps) = max_steps {
+        settings.max_steps = steps;
+    }
+    let header = settings.header(shape);
+    let (encoding, bytes) = py
+        .detach(|| -> Result<_, CoreError> {
+            let encoding = batch::encode_normal(&pairs, &settings)?;
+            let bytes = container::write(&header, &encoding.indices)?;
+            Ok((encoding, bytes))
+        })
+        .map_err(to_python_error)?;
+    let bits: Vec<f64> = container::code_lengths(&encoding.indices).into_iter().map(f64::from).collect();
+    let steps: Vec<i64> = encoding.steps.iter().map(|&s| s as i64).collect();
+    Ok((encoding.samples.into_pyarray(py), steps.into_pyarray(py), bits.into_pyarray(py), PyBytes::new(py, &bytes)))
+}
+
+/// Validates a container and returns its header as a dict.
+#[pyfunction]
+fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> {
+    let (header, _, payload_bits) = container::parse_header(data).map_err(to_python_error)?;
+    let info = PyDict::new(py);
+    info.set_item("format_version", container::FORMAT_VERSION)?;
+    info.set_item("method", header.method.name())?;
+    info.set_item("target_family", header.target_family.name())?;
+    info.set_item("proposal_family", header.proposal_family.name())?;
+    info.set_item("seed", header.seed)?;
+    info.set_item("index_offset", header.index_offset)?;
+    info.set_item("shape", header.shape.clone())?;
+    info.set_item("payload_bits", payload_bits)?;
+    Ok(info)
+}
+
+/// Decodes a container against flat proposal parameters of the stream's element count.
+#[pyfunction]
+#[pyo3(signature = (data, proposal_loc, proposal_scale, threads))]
+fn decode_normal<'py>(
+    py: Python<'py>,
+    data: &[u8],
+    proposal_loc: PyReadonlyArray1<'py, f64>,
+    proposal_scale: PyReadonlyArray1<'py, f64>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let locs = slice(&proposal_loc, "proposal loc")?;
+    let scales = slice(&proposal_scale, "proposal scale")?;
+    let samples = py
+        .detach(|| {
+            let parsed = Container::parse(data)?;
+            batch::decode_normal(&parsed.header, &parsed.indices, locs, scales, threads)
+        })
+        .map_err(to_python_error)?;
+    Ok(samples.into_pyarray(py))
+}
+
+/// Elementwise KL[Q‖P] and D∞[Q‖P] in bits.
+#[pyfunction]
+fn divergences_normal<'py>(
+    py: Python<'py>,
+    target_loc: PyReadonlyArray1<'py, f64>,
+    target_scale: PyReadonlyArray1<'py, f64>,
+    proposal_loc: PyReadonlyArray1<'py, f64>,
+    proposal_scale: PyReadonlyArray1<'py, f64>,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let pairs = NormalPairs {
+        target_loc: slice(&target_loc, "target loc")?,
+        target_scale: slice(&target_scale, "target scale")?,
+        proposal_loc: slice(&proposal_loc, "proposal loc")?,
+        proposal_scale: slice(&proposal_scale, "proposal scale")?,
+    };
+    let values = py
+        .detach(|| batch::normal_divergences(&pairs))
+        .map_err(to_python_error)?;
+    let (kl, max): (Vec<f64>, Vec<f64>) = values.into_iter().unzip();
+    Ok((kl.into_pyarray(py), max.into_pyarray(py)))
+}
+
+/// Elementwise σ⁻¹(t) (`inverse = true`) or σ(h) (`inverse = false`) of bounded Normal pairs.
+#[pyfunction]
+fn stretch_normal<'py>(
+    py: Python<'py>,
+    target_loc: PyReadonlyArray1<'py, f64>,
+    target_scale: PyReadonlyArray1<'py, f64>,
+    proposal_loc: PyReadonlyArray1<'py, f64>,
+    proposal_scale: PyReadonlyArray1<'py, f64>,
+    argument: PyReadonlyArray1<'py, f64>,
+    inverse: bool,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let pairs = NormalPairs {
+        target_loc: slice(&target_loc, "target loc")?,
+        target_scale: slice(&target_scale, "target scale")?,
+        proposal_loc: slice(&proposal_loc, "proposal loc")?,
+        proposal_scale: slice(&proposal_scale, "proposal scale")?,
+    };
+    let argument = slice(&argument, if inverse { "t" } else { "h" })?;
+    let values = py
+        .detach(|| {
+            let count = pairs.len()?;
+            if argument.len() != count {
+                return Err(CoreError::ShapeMismatch("argument and pair arrays differ in length".into()));
+            }
+            batch::map_elements(count, None, |i| {
+                let ratio = pairs.ratio(i)?;
+                let stretch = Stretch::new(&ratio);
+                let value = argument[i];
+                let result = if inverse {
+                    if !(value >= 0.0) {
+                        return Err(CoreError::InvalidParameter(format!("t = {value}; t must be ≥ 0")));
+                    }
+                    stretch.inverse(value)
+                } else {
+                    if !(value >= 0.0 && value <= stretch.max_ratio()) {
+                        return Err(CoreError::InvalidParameter(format!(
+                            "h = {value}; h must lie in [0, r*] = [0, {}]",
+                            stretch.max_ratio()
+                        )));
+                    }
+                    stretch.stretch(value)
+                };
+                result.map_err(|e| e.at_element(i))
+            })
+        })
+        .map_err(to_python_error)?;
+    Ok(values.into_pyarray(py))
+}
+
+/// The extension module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("RecError", py.get_type::<RecError>())?;
+    m.add("CorruptStreamError", py.get_type::<CorruptStreamError>())?;
+    m.add("SearchLimitError", py.get_type::<SearchLimitError>())?;
+    m.add("FORMAT_VERSION", container::FORMAT_VERSION)?;
+    m.add("METHODS", Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    m.add_function(wrap_pyfunction!(encode_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(container_info, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(divergences_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(stretch_normal, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Channel-simulation samplers: one file per method.
+//!
+//! Every sampler is a pair of functions: an encoder that runs the search for one element on
+//! its [`ElementStream`](crate::random::ElementStream) and returns the sample, the number of
+//! arrivals it examined and the integer it sends; and a decoder that rebuilds the sample from
+//! that integer and the same stream, without ever evaluating the target or σ.
+
+pub mod gprs;
+pub mod gprs_branch;
+
+use crate::error::{RecError, Result};
+
+/// The channel-simulation methods, with the names the Python API uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `"gprs"`: global greedy Poisson rejection sampling; sends the arrival index n.
+    Gprs,
+    /// `"gprs-bb"`: branch-and-bound GPRS splitting on the sample; sends the heap index H.
+    GprsBranch,
+}
+
+impl Method {
+    /// Every method, in stream-id order.
+    pub const ALL: [Method; 2] = [Method::Gprs, Method::GprsBranch];
+
+    /// The user-facing name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Gprs => "gprs",
+            Method::GprsBranch => "gprs-bb",
+        }
+    }
+
+    /// The id stored in the container.
+    pub fn id(self) -> u8 {
+        match self {
+            Method::Gprs => 1,
+            Method::GprsBranch => 2,
+        }
+    }
+
+    /// Parses a user-facing name.
+    pub fn from_name(name: &str) -> Result<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name).ok_or_else(|| {
+            let known: Vec<_> = Method::ALL.iter().map(|m| format!("\"{}\"", m.name())).collect();
+            RecError::UnsupportedMethod(format!(
+                "unknown method \"{name}\"; available methods are {}",
+                known.join(", ")
+            ))
+        })
+    }
+
+    /// Parses a stream id.
+    pub fn from_id(id: u8) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// The largest index the method's code may carry, as a bit length.
+    pub fn max_index_bits(self) -> u32 {
+        match self {
+            Method::Gprs => 64,
+            Method::GprsBranch => gprs_branch::MAX_DEPTH,
+        }
+    }
+
+    /// The default step bound of one element's search.
+    pub fn default_max_steps(self) -> u64 {
+        match self {
+            Method::Gprs => gprs::DEFAULT_MAX_STEPS,
+            Method::GprsBranch => gprs_branch::MAX_DEPTH as u64,
+        }
+    }
+}
+
+/// What the encoder of one element produces.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Encoded {
+    /// The sample the decoder will reconstruct, distributed exactly as Q.
+    pub sample: f64,
+    /// Arrivals examined by the search (the runtime measure).
+    pub steps: u64,
+    /// The integer sent: the arrival index n (global) or the heap index H (branch-and-bound).
+    pub index: u128,
+}
