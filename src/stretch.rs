@@ -277,11 +277,18 @@ impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
         if height < self.anchor_height + rise {
             return Ok(false);
         }
-        // Chord upper solution, in headroom r* − h to stay exact near the mode.
+        // Chord upper solution U(t) = h₀ + (r* − h₀)(1 − e^{−a}), a = g₀Δt/(r* − h₀). Compare
+        // heights while U is below r*/2 (e^{−a} rounds to 1 for tiny a, so the headroom form
+        // would lose everything there) and headrooms r* − h above it (exact near the mode).
+        let exponent = self.anchor_gap * elapsed / self.anchor_headroom;
+        let upper = self.anchor_height + self.anchor_headroom * -libm::expm1(-exponent);
         let headroom = -max_ratio * libm::expm1(-deficit);
-        let least_headroom =
-            self.anchor_headroom * libm::exp(-self.anchor_gap * elapsed / self.anchor_headroom);
-        if headroom <= least_headroom {
+        let above_upper = if upper <= 0.5 * max_ratio {
+            height >= upper
+        } else {
+            headroom <= self.anchor_headroom * libm::exp(-exponent)
+        };
+        if above_upper {
             return Ok(true);
         }
         self.quadratures += 1;

@@ -1,0 +1,49 @@
+//! Golden (seed → bytes) vectors: these change only with a format version bump.
+
+use rec_fast::batch::{decode_normal, encode_normal, EncodeSettings, NormalPairs};
+use rec_fast::code::container::{self, Container};
+use rec_fast::sampler::Method;
+
+fn golden(method: Method) -> (Vec<u8>, Vec<f64>) {
+    let target_loc = [1.0, -0.5, 0.0, 2.0];
+    let target_scale = [0.25, 0.1, 0.5, 0.05];
+    let proposal_loc = [0.0, 0.0, 0.5, 1.0];
+    let proposal_scale = [1.0, 1.0, 1.0, 2.0];
+    let pairs = NormalPairs {
+        target_loc: &target_loc,
+        target_scale: &target_scale,
+        proposal_loc: &proposal_loc,
+        proposal_scale: &proposal_scale,
+    };
+    let settings = EncodeSettings::new(method, 2024);
+    let encoding = encode_normal(&pairs, &settings).unwrap();
+    let bytes = container::write(&settings.header(vec![2, 2]), &encoding.indices).unwrap();
+    let parsed = Container::parse(&bytes).unwrap();
+    let decoded = decode_normal(&parsed.header, &parsed.indices, &proposal_loc, &proposal_scale, None).unwrap();
+    assert_eq!(decoded.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+               encoding.samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    (bytes, encoding.samples)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn golden_bytes_global() {
+    let (bytes, samples) = golden(Method::Gprs);
+    assert_eq!(hex(&bytes), GOLDEN_GPRS, "samples {samples:?}");
+    assert_eq!(samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), GOLDEN_GPRS_SAMPLES);
+}
+
+#[test]
+fn golden_bytes_branch_and_bound() {
+    let (bytes, samples) = golden(Method::GprsBranch);
+    assert_eq!(hex(&bytes), GOLDEN_BB, "samples {samples:?}");
+    assert_eq!(samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), GOLDEN_BB_SAMPLES);
+}
+
+const GOLDEN_GPRS: &str = "5245434601010101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000c0000000000000095f08f10465f";
+const GOLDEN_GPRS_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfe0fdb705de5249, 0x3fd73604d0697324, 0x4000bb80127787d6];
+const GOLDEN_BB: &str = "5245434601020101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000b000000000000009260c01e9ddd";
+const GOLDEN_BB_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfd93647a99d9141, 0x3fd73604d0697324, 0x4000bb80127787d6];
