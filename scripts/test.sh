@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: builds and installs the package, then runs the Rust tests
+# (unit, integration, and a smoke run of the criterion benches) and the Python tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check \
+    "numpy>=1.21" "scipy>=1.9" "pytest>=7" "hypothesis>=6" "mpmath>=1.3"
+python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
+
+cargo test --release --all-targets
+# pytest runs against the installed wheel (python/ is not on sys.path from tests/).
+python3 -m pytest -q tests
