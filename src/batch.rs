@@ -7,7 +7,10 @@
 //! `index_offset` equal to the first half's length reproduces the bits of the whole batch.
 //! When several elements fail, the error reported is the one with the lowest index.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::code::container::{Family, Header};
 use crate::distribution::Normal;
@@ -116,25 +119,44 @@ pub struct BatchEncoding {
     pub indices: Vec<u128>,
 }
 
-/// Runs `work(i)` for every element in parallel; the lowest-index error wins.
-pub fn map_elements<T, F>(count: usize, threads: Option<usize>, work: F) -> Result<Vec<T>>
+/// Rayon pools by thread count.
+type PoolCache = Mutex<Vec<(usize, Arc<ThreadPool>)>>;
+
+/// Runs `run` on a rayon pool of `threads` workers (`None`: the global pool, one per core).
+/// Pools are built once per thread count and kept for the life of the process.
+pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, run: F) -> Result<T> {
+    static POOLS: OnceLock<PoolCache> = OnceLock::new();
+    let Some(count) = threads else {
+        return Ok(run());
+    };
+    if count == 0 {
+        return Err(RecError::InvalidParameter("threads = 0; threads must be ≥ 1 or None".into()));
+    }
+    let pool = {
+        let mut pools = POOLS.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner());
+        match pools.iter().find(|(n, _)| *n == count) {
+            Some((_, pool)) => Arc::clone(pool),
+            None => {
+                let pool = ThreadPoolBuilder::new()
+                    .num_threads(count)
+                    .build()
+                    .map_err(|e| RecError::InvalidParameter(format!("cannot start {count} threads: {e}")))?;
+                let pool = Arc::new(pool);
+                pools.push((count, Arc::clone(&pool)));
+                pool
+            }
+        }
+    };
+    Ok(pool.install(run))
+}
+
+/// Runs `work(i)` for every element in parallel on the current pool; the lowest-index error wins.
+pub fn map_elements<T, F>(count: usize, work: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(usize) -> Result<T> + Sync + Send,
 {
-    let run = || (0..count).into_par_iter().with_min_len(64).map(&work).collect::<Vec<Result<T>>>();
-    let results = match threads {
-        None => run(),
-        Some(0) => {
-            return Err(RecError::InvalidParameter("threads = 0; threads must be ≥ 1 or None".into()));
-        }
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| RecError::InvalidParameter(format!("cannot start {n} threads: {e}")))?
-            .install(run),
-    };
-    results.into_iter().collect()
+    (0..count).into_par_iter().with_min_len(64).map(&work).collect::<Vec<Result<T>>>().into_iter().collect()
 }
 
 /// Encodes one element with an already validated ratio.
@@ -152,11 +174,11 @@ pub fn encode_normal(pairs: &NormalPairs<'_>, settings: &EncodeSettings) -> Resu
     if settings.max_steps == 0 {
         return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
     }
-    // Validate every pair before searching, so a bad element fails fast and deterministically.
-    let ratios = map_elements(count, settings.threads, |i| pairs.ratio(i))?;
-    let encoded = map_elements(count, settings.threads, |i| {
-        encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i))
-    })?;
+    let encoded = with_threads(settings.threads, || {
+        // Validate every pair before searching, so a bad element fails fast and deterministically.
+        let ratios = map_elements(count, |i| pairs.ratio(i))?;
+        map_elements(count, |i| encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i)))
+    })??;
     Ok(BatchEncoding {
         samples: encoded.iter().map(|e| e.sample).collect(),
         steps: encoded.iter().map(|e| e.steps).collect(),
@@ -186,7 +208,7 @@ pub fn decode_normal(
             proposal_scale.len()
         )));
     }
-    map_elements(indices.len(), threads, |i| {
+    with_threads(threads, || map_elements(indices.len(), |i| {
         let proposal = Normal::new(proposal_loc[i], proposal_scale[i])
             .map_err(|e| prefix(e, "proposal").at_element(i))?;
         let mut stream = ElementStream::new(header.seed, header.index_offset.wrapping_add(i as u64));
@@ -201,14 +223,14 @@ pub fn decode_normal(
             other => other,
         })
         .map_err(|e| e.at_element(i))
-    })
+    }))?
 }
 
 /// KL and D∞ (bits) of every pair; every Normal pair has a finite KL, D∞ may be infinite.
 pub fn normal_divergences(pairs: &NormalPairs<'_>) -> Result<Vec<(f64, f64)>> {
     use crate::divergence::{normal_kl_divergence, normal_max_divergence};
     let count = pairs.len()?;
-    map_elements(count, None, |i| {
+    map_elements(count, |i| {
         let target = Normal::new(pairs.target_loc[i], pairs.target_scale[i])
             .map_err(|e| prefix(e, "target").at_element(i))?;
         let proposal = Normal::new(pairs.proposal_loc[i], pairs.proposal_scale[i])

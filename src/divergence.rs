@@ -13,7 +13,14 @@ pub fn normal_kl_divergence(target: &Normal, proposal: &Normal) -> f64 {
     let m = (target.loc - proposal.loc) / proposal.scale;
     let tau = target.scale / proposal.scale;
     let tau2_minus_one = (tau - 1.0) * (tau + 1.0);
-    (0.5 * m * m + 0.5 * x_minus_log1p(tau2_minus_one)) / LN_2
+    // τ² − 1 − ln τ²: the series form near τ = 1, ln τ itself far from it (log1p(τ² − 1)
+    // would lose digits as τ → 0).
+    let shape_term = if tau2_minus_one.abs() < 0.5 {
+        x_minus_log1p(tau2_minus_one)
+    } else {
+        tau2_minus_one - 2.0 * libm::log(tau)
+    };
+    (0.5 * m * m + 0.5 * shape_term) / LN_2
 }
 
 /// D∞[N(c, e²) ‖ N(a, b²)] in bits: `−ln τ + m²/(2(1 − τ²))` nats, +∞ when the ratio is unbounded.
@@ -48,6 +55,15 @@ mod tests {
             assert!((normal_kl_divergence(&q, &p) * LN_2 - kl_nats).abs() < 1e-6);
             assert!((normal_max_divergence(&q, &p) * LN_2 - dmax_nats).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn tiny_target_scale_keeps_precision() {
+        // τ = 1e-5: KL = −ln τ + (τ² − 1)/2 nats = 11.012925465 − 0.49999999995.
+        let p = Normal::new(0.0, 1.0).unwrap();
+        let q = Normal::new(0.0, 1e-5).unwrap();
+        let reference = (1e5f64.ln() + (1e-10 - 1.0) / 2.0) / LN_2;
+        assert!((normal_kl_divergence(&q, &p) / reference - 1.0).abs() < 1e-14);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use rand_core::Rng;
 use rand_pcg::Pcg64;
 
 /// The fixed PCG stream constant (the PCG reference default).
-pub const PCG_STREAM: u128 = 0xa02b_dbf7_bb3c_0a7a_c28f_a16a_64ab_f96;
+pub const PCG_STREAM: u128 = 0x0a02_bdbf_7bb3_c0a7_ac28_fa16_a64a_bf96;
 
 /// SplitMix64: add the golden-ratio increment, then the Stafford "mix13" finaliser.
 #[inline]

@@ -11,7 +11,7 @@
 
 use crate::distribution::Normal;
 use crate::error::{RecError, Result};
-use crate::math::{normal_ln_pdf, normal_mass, LEGENDRE_8_NODES, LEGENDRE_8_WEIGHTS};
+use crate::math::{normal_ln_pdf, normal_mass, symmetric_density_sum, LEGENDRE_8_NODES};
 
 /// w_P, w_Q and the gap g at one superlevel height.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -132,18 +132,16 @@ impl NormalRatio {
     /// w_P = ρ∫φ(μ+ρu)du and g = hρ∫φ(μ+ρu)·expm1(s(1 − u²))du, which keeps relative
     /// precision as s → 0 where w_Q − h·w_P cancels.
     fn narrow_masses(&self, deficit: f64, half_width: f64, height: f64) -> SuperlevelMasses {
-        let mut proposal = 0.0;
-        let mut gap = 0.0;
-        for (node, weight) in LEGENDRE_8_NODES.iter().zip(LEGENDRE_8_WEIGHTS.iter()) {
-            let excess = libm::expm1(deficit * (1.0 - node * node));
-            for z in [self.standardized_mode - half_width * node, self.standardized_mode + half_width * node] {
-                let density = libm::exp(normal_ln_pdf(z));
-                proposal += weight * density;
-                gap += weight * density * excess;
-            }
-        }
-        proposal *= half_width;
-        gap *= half_width * height;
+        let mode = self.standardized_mode;
+        let density_at_mode = libm::exp(normal_ln_pdf(mode));
+        let proposal = half_width * density_at_mode * symmetric_density_sum(mode, half_width, |_| 1.0);
+        let gap = height
+            * half_width
+            * density_at_mode
+            * symmetric_density_sum(mode, half_width, |k| {
+                let node = LEGENDRE_8_NODES[k];
+                libm::expm1(deficit * (1.0 - node * node))
+            });
         SuperlevelMasses { proposal, target: gap + height * proposal, gap }
     }
 }

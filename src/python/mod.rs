@@ -20,6 +20,9 @@ create_exception!(rec_fast, RecError, PyValueError, "Base class of every rec_fas
 create_exception!(rec_fast, CorruptStreamError, RecError, "The bytes are not a valid rec_fast stream.");
 create_exception!(rec_fast, SearchLimitError, RecError, "A search reached its documented bound before accepting.");
 
+/// A float64 numpy vector.
+type Floats<'py> = Bound<'py, PyArray1<f64>>;
+
 fn to_python_error(error: CoreError) -> PyErr {
     match error {
         CoreError::CorruptStream(m) => CorruptStreamError::new_err(m),
@@ -48,7 +51,7 @@ fn encode_normal<'py>(
     index_offset: u64,
     max_steps: Option<u64>,
     threads: Option<usize>,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyBytes>)> {
+) -> PyResult<(Floats<'py>, Bound<'py, PyArray1<i64>>, Floats<'py>, Bound<'py, PyBytes>)> {
     let method = Method::from_name(method).map_err(to_python_error)?;
     let pairs = NormalPairs {
         target_loc: slice(&target_loc, "target loc")?,
@@ -120,7 +123,7 @@ fn divergences_normal<'py>(
     target_scale: PyReadonlyArray1<'py, f64>,
     proposal_loc: PyReadonlyArray1<'py, f64>,
     proposal_scale: PyReadonlyArray1<'py, f64>,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<(Floats<'py>, Floats<'py>)> {
     let pairs = NormalPairs {
         target_loc: slice(&target_loc, "target loc")?,
         target_scale: slice(&target_scale, "target scale")?,
@@ -158,7 +161,7 @@ fn stretch_normal<'py>(
             if argument.len() != count {
                 return Err(CoreError::ShapeMismatch("argument and pair arrays differ in length".into()));
             }
-            batch::map_elements(count, None, |i| {
+            batch::map_elements(count, |i| {
                 let ratio = pairs.ratio(i)?;
                 let stretch = Stretch::new(&ratio);
                 let value = argument[i];
