@@ -64,6 +64,12 @@ impl UnitDraw {
         UnitDraw(bits >> 11)
     }
 
+    /// The integer k = x >> 11 < 2⁵³ behind the draw.
+    #[inline]
+    pub fn integer(self) -> u64 {
+        self.0
+    }
+
     /// True when u < 1/2, where `value()` is exact; otherwise `complement()` is.
     #[inline]
     pub fn is_lower_half(self) -> bool {

@@ -16,17 +16,25 @@
 //! | 29 | 8·d | shape (u64 each) |
 //! | 29 + 8d | 8 | element count = product of the shape (u64) |
 //! | 37 + 8d | 8 | payload length in bits (u64) |
-//! | 45 + 8d | ⌈bits/8⌉ | payload: the elements' Elias delta codes, concatenated MSB-first, zero-padded |
+//! | 45 + 8d | ⌈bits/8⌉ | payload: the elements' codes, concatenated MSB-first, zero-padded |
 //! | end − 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+//!
+//! Element codes: `"gprs"` writes the Elias delta code of the arrival index N. `"gprs-bb"`
+//! writes the Elias delta code of the depth D (the bit length of the heap index H, ≤ 127);
+//! for D > 1 one flag bit follows, then the D − 1 path bits of H after its leading 1: raw
+//! (flag 0) or arithmetic-coded with the element's own draws as probabilities (flag 1,
+//! [`super::path`]), whichever is shorter.
 //!
 //! The proposal's parameters are not stored: the decoder is given them. [`Container::parse`]
 //! validates every field, the exact length, the padding and the checksum, and raises
 //! [`RecError::CorruptStream`](crate::error::RecError::CorruptStream) on any mismatch.
 
-use super::universal::{delta_length, read_delta, write_delta};
+use super::path::{read_path, write_path};
+use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, RecError, Result};
-use crate::sampler::Method;
+use crate::random::ElementStream;
+use crate::sampler::{gprs_branch, Method};
 
 /// The magic bytes.
 pub const MAGIC: [u8; 4] = *b"RECF";
@@ -89,6 +97,11 @@ pub struct Header {
 }
 
 impl Header {
+    /// The random stream of element `index` (the codes of branch-and-bound paths use it).
+    pub fn element_stream(&self, index: u64) -> ElementStream {
+        ElementStream::new(self.seed, self.index_offset.wrapping_add(index))
+    }
+
     /// Product of the shape, checked against overflow and [`MAX_ELEMENTS`].
     pub fn element_count(&self) -> Result<u64> {
         let mut count: u64 = 1;
@@ -136,13 +149,9 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     c ^ 0xffff_ffff
 }
 
-/// The code length of each index, in bits.
-pub fn code_lengths(indices: &[u128]) -> Vec<u32> {
-    indices.iter().map(|&index| delta_length(index)).collect()
-}
-
-/// Serialises a header and the indices into a container.
-pub fn write(header: &Header, indices: &[u128]) -> Result<Vec<u8>> {
+/// Serialises a header and the indices into a container; returns the bytes and the length in
+/// bits of each element's code.
+pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
     let count = header.element_count().map_err(|e| RecError::ShapeMismatch(e.message().to_owned()))?;
     if header.shape.len() > MAX_DIMENSIONS || count != indices.len() as u64 {
         return Err(RecError::ShapeMismatch(format!(
@@ -152,8 +161,28 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<Vec<u8>> {
         )));
     }
     let mut payload = BitWriter::new();
-    for &index in indices {
-        write_delta(&mut payload, index);
+    let mut lengths = Vec::with_capacity(indices.len());
+    for (element, &index) in indices.iter().enumerate() {
+        let start = payload.bit_length();
+        match header.method {
+            Method::Gprs => write_delta(&mut payload, index),
+            Method::GprsBranch => {
+                let depth = 128 - index.leading_zeros();
+                write_delta(&mut payload, depth as u128);
+                if depth > 1 {
+                    let mut arithmetic = BitWriter::new();
+                    let length = write_path(&mut arithmetic, index, &mut header.element_stream(element as u64));
+                    if length < (depth - 1) as u64 {
+                        payload.write_bits(1, 1);
+                        payload.append(&arithmetic);
+                    } else {
+                        payload.write_bits(0, 1);
+                        payload.write_bits(index, depth - 1);
+                    }
+                }
+            }
+        }
+        lengths.push((payload.bit_length() - start) as u32);
     }
     let payload_bits = payload.bit_length();
     let mut out = Vec::with_capacity(49 + 8 * header.shape.len() + payload_bits as usize / 8);
@@ -171,7 +200,7 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<Vec<u8>> {
     out.extend_from_slice(&payload.into_bytes());
     let checksum = crc32(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
-    Ok(out)
+    Ok((out, lengths))
 }
 
 /// Little-endian field reader with truncation errors.
@@ -208,7 +237,6 @@ impl Container {
     pub fn parse(bytes: &[u8]) -> Result<Container> {
         let (header, payload, payload_bits) = parse_header(bytes)?;
         let count = header.element_count()?;
-        let max_bits = header.method.max_index_bits();
         let mut reader = BitReader::new(payload, payload_bits);
         // Every code takes at least one bit, so a valid payload bounds the count.
         if count > payload_bits {
@@ -216,8 +244,27 @@ impl Container {
         }
         let mut indices = Vec::with_capacity(count as usize);
         for element in 0..count {
-            let index = read_delta(&mut reader, max_bits).map_err(|e| e.at_element(element as usize))?;
-            indices.push(index);
+            let index = match header.method {
+                Method::Gprs => read_delta(&mut reader, 64),
+                Method::GprsBranch => read_delta(&mut reader, 7).and_then(|depth| {
+                    let depth = depth as u32;
+                    if depth > gprs_branch::MAX_DEPTH {
+                        return Err(corrupt!("search depth {depth} exceeds {}", gprs_branch::MAX_DEPTH));
+                    }
+                    if depth == 1 {
+                        return Ok(1);
+                    }
+                    match reader.read_bit() {
+                        Some(0) => reader
+                            .read_bits(depth - 1)
+                            .map(|path| (1u128 << (depth - 1)) | path)
+                            .ok_or_else(|| corrupt!("the payload ends inside a search path")),
+                        Some(_) => read_path(&mut reader, depth, &mut header.element_stream(element)),
+                        None => Err(corrupt!("the payload ends before a path-code flag")),
+                    }
+                }),
+            };
+            indices.push(index.map_err(|e| e.at_element(element as usize))?);
         }
         if reader.remaining() != 0 {
             return Err(corrupt!(
@@ -325,7 +372,8 @@ mod tests {
     #[test]
     fn round_trip() {
         let indices = vec![1u128, 5, 1 << 100, 77];
-        let bytes = write(&sample_header(), &indices).unwrap();
+        let (bytes, lengths) = write(&sample_header(), &indices).unwrap();
+        assert_eq!(lengths[0], 1);
         let container = Container::parse(&bytes).unwrap();
         assert_eq!(container.header, sample_header());
         assert_eq!(container.indices, indices);
@@ -333,7 +381,7 @@ mod tests {
 
     #[test]
     fn every_truncation_and_extension_is_rejected() {
-        let bytes = write(&sample_header(), &[3, 9, 27, 81]).unwrap();
+        let (bytes, _) = write(&sample_header(), &[3, 9, 27, 81]).unwrap();
         for cut in 0..bytes.len() {
             assert!(matches!(Container::parse(&bytes[..cut]), Err(RecError::CorruptStream(_))));
         }
@@ -344,7 +392,7 @@ mod tests {
 
     #[test]
     fn every_single_bit_flip_is_rejected() {
-        let bytes = write(&sample_header(), &[3, 9, 27, 81]).unwrap();
+        let (bytes, _) = write(&sample_header(), &[3, 9, 27, 81]).unwrap();
         for bit in 0..8 * bytes.len() {
             let mut flipped = bytes.clone();
             flipped[bit / 8] ^= 1 << (bit % 8);

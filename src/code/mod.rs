@@ -1,9 +1,11 @@
 //! Bit-level codes and the container format.
 //!
-//! * [`universal`]: the Elias delta code of each element's index (n or H);
+//! * [`universal`]: the Elias delta code of an index n or a search depth D;
+//! * [`path`]: arithmetic coding of a branch-and-bound search path;
 //! * [`container`]: the versioned, checksummed byte format of a whole batch (DESIGN §6).
 
 pub mod container;
+pub mod path;
 pub mod universal;
 
 /// Appends bits most-significant first.
@@ -31,6 +33,14 @@ impl BitWriter {
                 *self.bytes.last_mut().expect("pushed above") |= 0x80 >> offset;
             }
             self.bit_length += 1;
+        }
+    }
+
+    /// Appends every bit of another writer.
+    pub fn append(&mut self, other: &BitWriter) {
+        let mut reader = BitReader::new(&other.bytes, other.bit_length);
+        while let Some(bit) = reader.read_bit() {
+            self.write_bits(bit as u128, 1);
         }
     }
 
@@ -79,6 +89,21 @@ impl<'a> BitReader<'a> {
             value = (value << 1) | self.read_bit()? as u128;
         }
         Some(value)
+    }
+
+    /// The bit at an absolute position, or `None` past the end.
+    #[inline]
+    pub fn bit_at(&self, position: u64) -> Option<u8> {
+        if position >= self.bit_length {
+            return None;
+        }
+        Some((self.bytes[(position / 8) as usize] >> (7 - (position % 8))) & 1)
+    }
+
+    /// Skips `count` bits (at most `remaining()`).
+    pub fn skip(&mut self, count: u64) {
+        debug_assert!(count <= self.remaining());
+        self.position += count;
     }
 
     /// Bits consumed so far.

@@ -66,14 +66,15 @@ fn encode_normal<'py>(
         settings.max_steps = steps;
     }
     let header = settings.header(shape);
-    let (encoding, bytes) = py
+    let encoded = py
         .detach(|| -> Result<_, CoreError> {
             let encoding = batch::encode_normal(&pairs, &settings)?;
-            let bytes = container::write(&header, &encoding.indices)?;
-            Ok((encoding, bytes))
+            let (bytes, lengths) = container::write(&header, &encoding.indices)?;
+            Ok((encoding, bytes, lengths))
         })
         .map_err(to_python_error)?;
-    let bits: Vec<f64> = container::code_lengths(&encoding.indices).into_iter().map(f64::from).collect();
+    let (encoding, bytes, lengths) = encoded;
+    let bits: Vec<f64> = lengths.into_iter().map(f64::from).collect();
     let steps: Vec<i64> = encoding.steps.iter().map(|&s| s as i64).collect();
     Ok((encoding.samples.into_pyarray(py), steps.into_pyarray(py), bits.into_pyarray(py), PyBytes::new(py, &bytes)))
 }

@@ -56,14 +56,6 @@ impl Method {
         Method::ALL.into_iter().find(|m| m.id() == id)
     }
 
-    /// The largest index the method's code may carry, as a bit length.
-    pub fn max_index_bits(self) -> u32 {
-        match self {
-            Method::Gprs => 64,
-            Method::GprsBranch => gprs_branch::MAX_DEPTH,
-        }
-    }
-
     /// The default step bound of one element's search.
     pub fn default_max_steps(self) -> u64 {
         match self {
