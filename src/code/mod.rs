@@ -23,16 +23,18 @@ impl BitWriter {
 
     /// Appends the low `count` bits of `value`, most significant first (`count` ≤ 128).
     pub fn write_bits(&mut self, value: u128, count: u32) {
-        for shift in (0..count).rev() {
-            let bit = ((value >> shift) & 1) as u8;
+        let mut remaining = count;
+        while remaining > 0 {
             let offset = (self.bit_length % 8) as u32;
             if offset == 0 {
                 self.bytes.push(0);
             }
-            if bit == 1 {
-                *self.bytes.last_mut().expect("pushed above") |= 0x80 >> offset;
-            }
-            self.bit_length += 1;
+            let free = 8 - offset;
+            let take = free.min(remaining);
+            let chunk = ((value >> (remaining - take)) as u8) & (0xff >> (8 - take));
+            *self.bytes.last_mut().expect("pushed above") |= chunk << (free - take);
+            self.bit_length += take as u64;
+            remaining -= take;
         }
     }
 
@@ -84,9 +86,21 @@ impl<'a> BitReader<'a> {
 
     /// The next `count` bits as an integer (`count` ≤ 128), or `None` past the end.
     pub fn read_bits(&mut self, count: u32) -> Option<u128> {
+        if count as u64 > self.remaining() {
+            self.position = self.bit_length;
+            return None;
+        }
         let mut value = 0u128;
-        for _ in 0..count {
-            value = (value << 1) | self.read_bit()? as u128;
+        let mut remaining = count;
+        while remaining > 0 {
+            let offset = (self.position % 8) as u32;
+            let available = 8 - offset;
+            let take = available.min(remaining);
+            let byte = self.bytes[(self.position / 8) as usize];
+            let chunk = (byte >> (available - take)) & (0xff >> (8 - take));
+            value = (value << take) | chunk as u128;
+            self.position += take as u64;
+            remaining -= take;
         }
         Some(value)
     }
@@ -114,5 +128,38 @@ impl<'a> BitReader<'a> {
     /// Bits left.
     pub fn remaining(&self) -> u64 {
         self.bit_length - self.position
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_bits_match_single_bits() {
+        let mut state = 7u64;
+        let mut chunked = BitWriter::new();
+        let mut single = BitWriter::new();
+        let mut pieces = Vec::new();
+        for _ in 0..2000 {
+            state = crate::random::splitmix64(state);
+            let count = (state % 129) as u32;
+            let value = ((state as u128) << 64 | crate::random::splitmix64(state) as u128)
+                & if count == 128 { u128::MAX } else { (1u128 << count) - 1 };
+            chunked.write_bits(value, count);
+            for shift in (0..count).rev() {
+                single.write_bits((value >> shift) & 1, 1);
+            }
+            pieces.push((value, count));
+        }
+        assert_eq!(chunked.bit_length(), single.bit_length());
+        let length = chunked.bit_length();
+        let bytes = chunked.into_bytes();
+        assert_eq!(bytes, single.into_bytes());
+        let mut reader = BitReader::new(&bytes, length);
+        for (value, count) in pieces {
+            assert_eq!(reader.read_bits(count), Some(value));
+        }
+        assert_eq!(reader.read_bits(1), None);
     }
 }
