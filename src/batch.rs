@@ -119,6 +119,9 @@ pub struct BatchEncoding {
     pub indices: Vec<u128>,
 }
 
+/// The most worker threads a call may ask for (pools are kept for the life of the process).
+pub const MAX_THREADS: usize = 1024;
+
 /// Rayon pools by thread count.
 type PoolCache = Mutex<Vec<(usize, Arc<ThreadPool>)>>;
 
@@ -129,8 +132,10 @@ pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, ru
     let Some(count) = threads else {
         return Ok(run());
     };
-    if count == 0 {
-        return Err(RecError::InvalidParameter("threads = 0; threads must be ≥ 1 or None".into()));
+    if count == 0 || count > MAX_THREADS {
+        return Err(RecError::InvalidParameter(format!(
+            "threads = {count}; threads must lie in [1, {MAX_THREADS}] or be None (all cores)"
+        )));
     }
     let pool = {
         let mut pools = POOLS.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner());

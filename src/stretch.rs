@@ -212,17 +212,21 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
         Ok(total + self.integrate_y(y_from, y_to, tolerance)?)
     }
 
-    /// σ(h) for 0 ≤ h ≤ r*.
+    /// σ(h) for 0 ≤ h ≤ r* (infinite at h ≥ r*).
     pub fn stretch(&self, height: f64) -> Result<f64> {
         if height <= 0.0 {
             return Ok(0.0);
+        }
+        if height >= self.max_ratio {
+            return Ok(f64::INFINITY);
         }
         let deficit = (self.log_max_ratio - libm::log(height)).max(0.0);
         self.increment(f64::INFINITY, deficit, ACCURATE_TOLERANCE)
     }
 
     /// σ⁻¹(t) as the deficit s = ln(r*/h) (∞ at t = 0, → 0 as t → ∞), by safeguarded Newton
-    /// iteration on y with dt/dy = K(y). At most 200 iterations.
+    /// iteration on y with dt/dy = K(y); at most 1000 bracket doublings and 200 iterations.
+    /// Times beyond the bracket at s = 1e-18 return that s (h = r* in double precision).
     pub fn inverse_deficit(&self, time: f64) -> Result<f64> {
         if !(time > 0.0) {
             return Ok(f64::INFINITY);
@@ -230,17 +234,23 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
         if time == f64::INFINITY {
             return Ok(0.0);
         }
+        // Below h = e^{−40}, σ(h) = h to within 1e-17 relative (see `increment`).
+        let negligible = self.log_max_ratio - NEGLIGIBLE_LOG_HEIGHT;
+        let negligible_time = libm::exp(NEGLIGIBLE_LOG_HEIGHT);
+        if time <= negligible_time {
+            return Ok(self.log_max_ratio - libm::log(time));
+        }
         // Bracket: σ at y_low is ≤ time < σ at y_high.
-        let (mut y_low, mut time_low) = (0.0, 0.0);
-        let mut y_high = 1.0;
-        let mut time_high = self.integrate_y(0.0, y_high, ACCURATE_TOLERANCE)?;
+        let (mut y_low, mut time_low) = (self.substitution.y_of_deficit(negligible), negligible_time);
+        let mut y_high = y_low + 1.0;
+        let mut time_high = time_low + self.integrate_y(y_low, y_high, ACCURATE_TOLERANCE)?;
         let mut doublings = 0;
         while time_high <= time {
             doublings += 1;
-            if doublings > 200 {
-                return Err(RecError::SearchLimit(format!(
-                    "σ⁻¹({time}): no bracket found within 200 doublings"
-                )));
+            let deficit_high = self.substitution.deficit_of_y(y_high);
+            if doublings > 1000 || deficit_high < 1e-18 {
+                // h = r*·e^{−s} is r* to double precision (and s^α would soon be subnormal).
+                return Ok(deficit_high);
             }
             y_low = y_high;
             time_low = time_high;
@@ -268,7 +278,7 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
             }
             y = next;
         }
-        Ok(self.substitution.deficit_of_y(y))
+        Err(RecError::SearchLimit(format!("σ⁻¹({time}) did not converge within 200 Newton steps")))
     }
 
     /// σ⁻¹(t) as a height h ∈ [0, r*).
@@ -340,6 +350,11 @@ impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
         if above_upper {
             return Ok(true);
         }
+        if deficit >= self.anchor_deficit {
+            // Not above the anchor (possible only through rounding next to the mode): the
+            // curve is already higher, and the anchor must never move backwards.
+            return Ok(false);
+        }
         self.quadratures += 1;
         let increment = self.stretch.increment(self.anchor_deficit, deficit, SEARCH_TOLERANCE)?;
         let stretched = self.anchor_time + increment;
@@ -383,11 +398,19 @@ mod tests {
     fn inverse_inverts() {
         let ratio = talk_pair();
         let stretch = Stretch::new(&ratio);
-        for t in [1e-6, 0.01, 0.5, 1.0, 3.0, 10.0, 100.0, 1e4, 1e8] {
+        for t in [1e-200, 1e-30, 1e-6, 0.01, 0.5, 1.0, 3.0, 10.0, 100.0, 1e4, 1e8] {
             let deficit = stretch.inverse_deficit(t).unwrap();
             let back = stretch.increment(f64::INFINITY, deficit, ACCURATE_TOLERANCE).unwrap();
             assert!((back / t - 1.0).abs() < 1e-9, "t {t}: deficit {deficit} back {back}");
         }
+    }
+
+    #[test]
+    fn inverse_saturates_at_the_maximum_for_huge_times() {
+        let ratio = talk_pair();
+        let stretch = Stretch::new(&ratio);
+        assert_eq!(stretch.inverse(1e200).unwrap(), stretch.max_ratio());
+        assert_eq!(stretch.stretch(stretch.max_ratio()).unwrap(), f64::INFINITY);
     }
 
     #[test]

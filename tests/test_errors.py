@@ -151,3 +151,24 @@ def test_thousands_of_random_mutations_never_decode_garbage():
             assert decoded.shape == reference.shape
             outcomes["decoded"] += 1
     assert outcomes["corrupt"] >= 2990, outcomes
+
+
+def test_huge_declared_shapes_are_rejected_before_allocation():
+    # A valid checksum over a header that declares 2^40 elements and an empty payload.
+    for shape in ([2**40], [2**20, 2**20], [0, 2**41]):
+        count = 1
+        for extent in shape:
+            count *= extent
+        body = b"RECF" + bytes([1, 2, 1, 1]) + struct.pack("<QQI", 0, 0, 0) + bytes([len(shape)])
+        body += b"".join(struct.pack("<Q", e) for e in shape) + struct.pack("<Q", count) + struct.pack("<Q", 0)
+        with pytest.raises(rf.CorruptStreamError):
+            rf.stream_info(_with_crc(body))
+        with pytest.raises(rf.CorruptStreamError):
+            rf.decode(_with_crc(body), P)
+
+
+def test_thread_count_is_bounded():
+    with pytest.raises(rf.RecError, match=r"threads = 2000; threads must lie in \[1, 1024\]"):
+        rf.encode(rf.Normal(0.0, 0.5), P, threads=2000)
+    with pytest.raises(rf.RecError, match="threads must lie"):
+        rf.decode(rf.encode(rf.Normal(0.0, 0.5), P).to_bytes(), P, threads=2**70)

@@ -80,3 +80,18 @@ def test_stretch_inverse_is_increasing_and_bounded():
     h = rf.stretch_inverse(Q, P, t)
     assert (np.diff(h) > 0).all()
     assert h[-1] < 2.0 ** float(rf.max_divergence(Q, P))
+
+
+def test_extreme_times_and_heights():
+    Q, P = rf.Normal(1.0, 0.25), rf.Normal(0.0, 1.0)
+    r_max = 2.0 ** float(rf.max_divergence(Q, P))
+    # σ(h) = h + O(h²) near 0, so σ⁻¹(t) = t for tiny t.
+    assert float(rf.stretch_inverse(Q, P, 1e-200)) == pytest.approx(1e-200, rel=1e-12)
+    assert float(rf.stretch_inverse(Q, P, 1e-30)) == pytest.approx(1e-30, rel=1e-12)
+    # σ⁻¹ saturates at r* and σ(r*) = inf.
+    assert float(rf.stretch_inverse(Q, P, 1e100)) == pytest.approx(r_max, rel=1e-15)
+    assert float(rf.stretch(Q, P, r_max)) == math.inf
+    with pytest.raises(rf.RecError, match="h must lie in"):
+        rf.stretch(Q, P, 1.01 * r_max)
+    with pytest.raises(rf.RecError, match="t must be ≥ 0"):
+        rf.stretch_inverse(Q, P, -1.0)

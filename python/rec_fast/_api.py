@@ -18,6 +18,7 @@ ArrayLike = Union[float, int, np.ndarray, "list[float]"]
 
 METHODS: Tuple[str, ...] = tuple(_core.METHODS)
 _UINT64_LIMIT = 1 << 64
+_MAX_THREADS = 1024
 
 
 def _float_array(value: Any, name: str) -> np.ndarray:
@@ -111,8 +112,8 @@ def _check_threads(threads: Any) -> Optional[int]:
         return None
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
         raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
-    if threads < 1:
-        raise RecError(f"threads = {threads}; threads must be ≥ 1 or None (all cores)")
+    if not 1 <= threads <= _MAX_THREADS:
+        raise RecError(f"threads = {threads}; threads must lie in [1, {_MAX_THREADS}] or be None (all cores)")
     return int(threads)
 
 
@@ -126,7 +127,8 @@ class Encoding:
     steps : int64 ndarray
         Arrivals examined per element (the runtime measure).
     bits : float64 ndarray
-        Bits each element's code occupies in the payload (its Elias delta codeword).
+        Bits each element's code occupies in the payload: the Elias delta code of N ("gprs"),
+        or of the depth D plus the flag bit and the raw or arithmetic-coded path ("gprs-bb").
     method, seed, index_offset, shape
         The settings, as stored in the stream.
     """

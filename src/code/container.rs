@@ -104,12 +104,16 @@ impl Header {
 
     /// Product of the shape, checked against overflow and [`MAX_ELEMENTS`].
     pub fn element_count(&self) -> Result<u64> {
+        let too_many = || corrupt!("shape {:?} has more than 2^40 elements or an extent of 2^40 or more", self.shape);
         let mut count: u64 = 1;
         for &extent in &self.shape {
-            count = count
-                .checked_mul(extent)
-                .filter(|&c| c <= MAX_ELEMENTS)
-                .ok_or_else(|| corrupt!("shape {:?} has more than 2^40 elements", self.shape))?;
+            if extent > MAX_ELEMENTS {
+                return Err(too_many());
+            }
+            count = count.checked_mul(extent).ok_or_else(too_many)?;
+        }
+        if count > MAX_ELEMENTS {
+            return Err(too_many());
         }
         Ok(count)
     }
@@ -238,10 +242,6 @@ impl Container {
         let (header, payload, payload_bits) = parse_header(bytes)?;
         let count = header.element_count()?;
         let mut reader = BitReader::new(payload, payload_bits);
-        // Every code takes at least one bit, so a valid payload bounds the count.
-        if count > payload_bits {
-            return Err(corrupt!("{count} elements cannot fit in {payload_bits} payload bits"));
-        }
         let mut indices = Vec::with_capacity(count as usize);
         for element in 0..count {
             let index = match header.method {
@@ -317,6 +317,10 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
         return Err(corrupt!("element count {stored_count} does not match shape {:?}", header.shape));
     }
     let payload_bits = fields.u64("payload length")?;
+    // Every code takes at least one bit: this bounds the count before anyone allocates for it.
+    if count > payload_bits {
+        return Err(corrupt!("{count} elements cannot fit in {payload_bits} payload bits"));
+    }
     let payload_bytes = payload_bits.div_ceil(8);
     let expected_length = (fields.position as u64).checked_add(payload_bytes).and_then(|n| n.checked_add(4));
     match expected_length {

@@ -36,6 +36,17 @@ impl TailPoint {
         }
     }
 
+    /// The median has one representation, `Lower(1/2)`; rounding may produce `Upper(1/2)` or a
+    /// lower tail a hair above 1/2.
+    #[inline]
+    fn normalized(self) -> TailPoint {
+        match self {
+            TailPoint::Lower(p) if p > 0.5 => TailPoint::Lower(0.5),
+            TailPoint::Upper(q) if q >= 0.5 => TailPoint::Lower(0.5),
+            other => other,
+        }
+    }
+
     /// Strict order along the real line.
     fn is_left_of(self, other: TailPoint) -> bool {
         match (self, other) {
@@ -120,7 +131,8 @@ impl TailInterval {
                 }
             }
             (TailPoint::Upper(_), TailPoint::Lower(_), _) => self.left,
-        };
+        }
+        .normalized();
         if self.left.is_left_of(point) && point.is_left_of(self.right) {
             Ok(point)
         } else {

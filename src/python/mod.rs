@@ -172,7 +172,8 @@ fn stretch_normal<'py>(
                     }
                     stretch.inverse(value)
                 } else {
-                    if !(value >= 0.0 && value <= stretch.max_ratio()) {
+                    // r* = 2^D∞ recomputed by the caller may exceed ours by a rounding error.
+                    if !(value >= 0.0 && value <= stretch.max_ratio() * (1.0 + 1e-12)) {
                         return Err(CoreError::InvalidParameter(format!(
                             "h = {value}; h must lie in [0, r*] = [0, {}]",
                             stretch.max_ratio()
