@@ -22,6 +22,8 @@ create_exception!(rec_fast, SearchLimitError, RecError, "A search reached its do
 
 /// A float64 numpy vector.
 type Floats<'py> = Bound<'py, PyArray1<f64>>;
+/// (samples, steps, bits, container bytes).
+type EncodeOutput<'py> = (Floats<'py>, Bound<'py, PyArray1<i64>>, Floats<'py>, Bound<'py, PyBytes>);
 
 fn to_python_error(error: CoreError) -> PyErr {
     match error {
@@ -33,6 +35,16 @@ fn to_python_error(error: CoreError) -> PyErr {
 
 fn slice<'a>(array: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
     array.as_slice().map_err(|_| RecError::new_err(format!("{name} must be a contiguous float64 array")))
+}
+
+/// Borrows the four flat parameter arrays of a batch of Normal pairs.
+fn normal_pairs<'a>(arrays: [&'a PyReadonlyArray1<'_, f64>; 4]) -> PyResult<NormalPairs<'a>> {
+    Ok(NormalPairs {
+        target_loc: slice(arrays[0], "target loc")?,
+        target_scale: slice(arrays[1], "target scale")?,
+        proposal_loc: slice(arrays[2], "proposal loc")?,
+        proposal_scale: slice(arrays[3], "proposal scale")?,
+    })
 }
 
 /// Encodes a flat batch of Normal pairs; returns (samples, steps, bits, container bytes).
@@ -51,14 +63,9 @@ fn encode_normal<'py>(
     index_offset: u64,
     max_steps: Option<u64>,
     threads: Option<usize>,
-) -> PyResult<(Floats<'py>, Bound<'py, PyArray1<i64>>, Floats<'py>, Bound<'py, PyBytes>)> {
+) -> PyResult<EncodeOutput<'py>> {
     let method = Method::from_name(method).map_err(to_python_error)?;
-    let pairs = NormalPairs {
-        target_loc: slice(&target_loc, "target loc")?,
-        target_scale: slice(&target_scale, "target scale")?,
-        proposal_loc: slice(&proposal_loc, "proposal loc")?,
-        proposal_scale: slice(&proposal_scale, "proposal scale")?,
-    };
+    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let mut settings = EncodeSettings::new(method, seed);
     settings.index_offset = index_offset;
     settings.threads = threads;
@@ -125,12 +132,7 @@ fn divergences_normal<'py>(
     proposal_loc: PyReadonlyArray1<'py, f64>,
     proposal_scale: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<(Floats<'py>, Floats<'py>)> {
-    let pairs = NormalPairs {
-        target_loc: slice(&target_loc, "target loc")?,
-        target_scale: slice(&target_scale, "target scale")?,
-        proposal_loc: slice(&proposal_loc, "proposal loc")?,
-        proposal_scale: slice(&proposal_scale, "proposal scale")?,
-    };
+    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let values = py
         .detach(|| batch::normal_divergences(&pairs))
         .map_err(to_python_error)?;
@@ -149,12 +151,7 @@ fn stretch_normal<'py>(
     argument: PyReadonlyArray1<'py, f64>,
     inverse: bool,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let pairs = NormalPairs {
-        target_loc: slice(&target_loc, "target loc")?,
-        target_scale: slice(&target_scale, "target scale")?,
-        proposal_loc: slice(&proposal_loc, "proposal loc")?,
-        proposal_scale: slice(&proposal_scale, "proposal scale")?,
-    };
+    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let argument = slice(&argument, if inverse { "t" } else { "h" })?;
     let values = py
         .detach(|| {
