@@ -9,5 +9,6 @@ python3 -m pip install --quiet --disable-pip-version-check \
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
 
 cargo test --release --all-targets
+cargo test --release --doc
 # pytest runs against the installed wheel (python/ is not on sys.path from tests/).
 python3 -m pytest -q tests
