@@ -29,8 +29,10 @@ def _float_array(value: Any, name: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def _first_bad(mask: np.ndarray) -> Tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+def _first_bad(mask: np.ndarray) -> Tuple[Tuple[int, ...], str]:
+    """The first flagged index and the message prefix naming it (none for a scalar)."""
+    where = tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+    return where, f"element {where}: " if where else ""
 
 
 class Normal:
@@ -53,13 +55,13 @@ class Normal:
                            "do not broadcast") from None
         bad_loc = ~np.isfinite(loc_array)
         if bad_loc.any():
-            where = _first_bad(bad_loc)
-            raise RecError(f"element {where}: Normal loc {loc_array[where]} is not finite; "
+            where, prefix = _first_bad(bad_loc)
+            raise RecError(f"{prefix}Normal loc {loc_array[where]} is not finite; "
                            "loc must be a finite float")
         bad_scale = ~(np.isfinite(scale_array) & (scale_array > 0))
         if bad_scale.any():
-            where = _first_bad(bad_scale)
-            raise RecError(f"element {where}: Normal scale {scale_array[where]} is not allowed; "
+            where, prefix = _first_bad(bad_scale)
+            raise RecError(f"{prefix}Normal scale {scale_array[where]} is not allowed; "
                            "scale must be finite and > 0")
         object.__setattr__(self, "loc", loc_array)
         object.__setattr__(self, "scale", scale_array)
