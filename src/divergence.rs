@@ -1,10 +1,15 @@
 //! Divergences of a pair, reported in **bits**.
 //!
 //! * KL[Q‖P] = E_Q[ln r] — the lower bound on the expected codelength;
-//! * D∞[Q‖P] = ln r* — global GPRS needs E[N] = r* = 2^D∞ arrivals.
+//! * D∞[Q‖P] = ln r* — global GPRS needs E[N] = r* = 2^D∞ arrivals;
+//! * D_CS[Q‖P] = −∫₀^∞ w_P(h)·ln w_P(h) dh — the channel simulation divergence: every causal
+//!   rejection sampler's index has entropy ≥ D_CS, and GPRS's at most D_CS + log₂(1 + e) bits
+//!   (Goc & Flamich 2024). KL ≤ D_CS ≤ KL + log₂(KL + 1) + 1 bits.
 
 use crate::distribution::Normal;
-use crate::math::x_minus_log1p;
+use crate::error::{RecError, Result};
+use crate::math::{integrate_adaptive, x_minus_log1p};
+use crate::ratio::DensityRatio;
 use std::f64::consts::LN_2;
 
 /// KL[N(c, e²) ‖ N(a, b²)] in bits (finite for every pair of normals):
@@ -37,6 +42,33 @@ pub fn normal_max_divergence(target: &Normal, proposal: &Normal) -> f64 {
     (-libm::log(tau) + m * m / (2.0 * one_minus_tau2)) / LN_2
 }
 
+/// D_CS[Q‖P] in bits for any pair, by adaptive Gauss–Kronrod quadrature.
+///
+/// With h = r*·e^{−v²} (so dh = 2v·r*·e^{−v²} dv) the integrand is smooth at both ends; heights
+/// below e^{−40} contribute less than 1e-17 and are left out. −w ln w is evaluated as
+/// −(1 − c)·log1p(−c) from the outside mass c = 1 − w_P while w_P is near 1.
+pub fn channel_simulation_divergence<R: DensityRatio + ?Sized>(ratio: &R) -> Result<f64> {
+    let log_max_ratio = ratio.log_max_ratio();
+    let max_ratio = libm::exp(log_max_ratio);
+    let v_max = libm::sqrt(log_max_ratio + 40.0);
+    let integrand = |v: f64| {
+        let deficit = v * v;
+        let outside = ratio.proposal_mass_outside(deficit);
+        let information = if outside < 0.5 {
+            -(1.0 - outside) * libm::log1p(-outside)
+        } else {
+            let inside = ratio.superlevel_masses(deficit).proposal;
+            if inside > 0.0 { -inside * libm::log(inside) } else { 0.0 }
+        };
+        2.0 * v * max_ratio * libm::exp(-deficit) * information
+    };
+    let breakpoints: Vec<f64> = (0..=16).map(|i| v_max * i as f64 / 16.0).collect();
+    let nats = integrate_adaptive(integrand, &breakpoints, 1e-11, 2000).map_err(|panels| {
+        RecError::SearchLimit(format!("the D_CS quadrature did not converge within {panels} panels"))
+    })?;
+    Ok(nats / LN_2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +96,24 @@ mod tests {
         let q = Normal::new(0.0, 1e-5).unwrap();
         let reference = (1e5f64.ln() + (1e-10 - 1.0) / 2.0) / LN_2;
         assert!((normal_kl_divergence(&q, &p) / reference - 1.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn channel_simulation_divergence_test_vectors() {
+        use crate::ratio::NormalRatio;
+        // DESIGN §7, in nats.
+        let p = Normal::new(0.0, 1.0).unwrap();
+        for (loc, scale, dcs_nats) in
+            [(1.0, 0.25, 1.779_750), (1.0, 0.5, 1.202_182), (0.5, 0.5, 0.747_345), (0.0, 0.5f64.sqrt(), 0.283_267)]
+        {
+            let q = Normal::new(loc, scale).unwrap();
+            let bits = channel_simulation_divergence(&NormalRatio::new(q, p).unwrap()).unwrap();
+            assert!((bits * LN_2 - dcs_nats).abs() < 2e-6, "N({loc}, {scale}): {} nats", bits * LN_2);
+            let kl = normal_kl_divergence(&q, &p);
+            assert!(kl <= bits && bits <= kl + (kl + 1.0).log2() + 1.0);
+        }
+        let same = NormalRatio::new(p, p).unwrap();
+        assert_eq!(channel_simulation_divergence(&same).unwrap(), 0.0);
     }
 
     #[test]

@@ -233,6 +233,45 @@ pub fn gauss_kronrod_21<F: FnMut(f64) -> f64>(mut f: F, a: f64, b: f64) -> (f64,
     (kronrod * half, ((kronrod - gauss) * half).abs())
 }
 
+/// ∫ f over the panels between consecutive `breakpoints`, refined globally adaptively: the
+/// panel with the largest |Kronrod − Gauss| estimate is bisected until the summed estimate is
+/// at most `tolerance` times |total|. Fails with the panel count after `max_panels` panels.
+pub fn integrate_adaptive<F: Fn(f64) -> f64>(
+    f: F,
+    breakpoints: &[f64],
+    tolerance: f64,
+    max_panels: usize,
+) -> std::result::Result<f64, usize> {
+    // (start, end, value, error estimate)
+    let mut panels: Vec<(f64, f64, f64, f64)> = breakpoints
+        .windows(2)
+        .map(|w| {
+            let (value, error) = gauss_kronrod_21(&f, w[0], w[1]);
+            (w[0], w[1], value, error)
+        })
+        .collect();
+    loop {
+        let total: f64 = panels.iter().map(|p| p.2).sum();
+        let error: f64 = panels.iter().map(|p| p.3).sum();
+        if error <= tolerance * total.abs() || panels.is_empty() {
+            return Ok(total);
+        }
+        if panels.len() >= max_panels {
+            return Err(panels.len());
+        }
+        let worst = (0..panels.len()).max_by(|&i, &j| panels[i].3.total_cmp(&panels[j].3)).expect("non-empty");
+        let (a, b, _, _) = panels[worst];
+        let middle = 0.5 * (a + b);
+        if !(a < middle && middle < b) {
+            return Ok(total);
+        }
+        let (left, left_error) = gauss_kronrod_21(&f, a, middle);
+        let (right, right_error) = gauss_kronrod_21(&f, middle, b);
+        panels[worst] = (a, middle, left, left_error);
+        panels.push((middle, b, right, right_error));
+    }
+}
+
 /// 8-point Gauss–Legendre nodes (positive half) and weights on [−1, 1].
 pub const LEGENDRE_8_NODES: [f64; 4] = [
     0.183_434_642_495_649_804_939_476_142_360_184,

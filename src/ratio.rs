@@ -11,7 +11,7 @@
 
 use crate::distribution::Normal;
 use crate::error::{RecError, Result};
-use crate::math::{normal_ln_pdf, normal_mass, symmetric_density_sum, LEGENDRE_8_NODES};
+use crate::math::{normal_cdf, normal_ln_pdf, normal_mass, normal_sf, symmetric_density_sum, LEGENDRE_8_NODES};
 
 /// w_P, w_Q and the gap g at one superlevel height.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,6 +32,8 @@ pub trait DensityRatio: Sync {
     fn deficit(&self, x: f64) -> f64;
     /// w_P, w_Q and g at the height h = r*·e^{−deficit}.
     fn superlevel_masses(&self, deficit: f64) -> SuperlevelMasses;
+    /// 1 − w_P = P[r < h] at the height h = r*·e^{−deficit}, without cancellation as w_P → 1.
+    fn proposal_mass_outside(&self, deficit: f64) -> f64;
     /// The exponent α > 1 with g(h) ∝ (r* − h)^α as h → r*; the stretch quadrature uses it to
     /// map the singularity of σ at r* onto a bounded, smooth integrand.
     fn gap_exponent(&self) -> f64;
@@ -176,6 +178,14 @@ impl DensityRatio for NormalRatio {
         let target = normal_mass((low - m) / tau, (high - m) / tau);
         let gap = (target - height * proposal).max(f64::MIN_POSITIVE);
         SuperlevelMasses { proposal, target, gap }
+    }
+
+    fn proposal_mass_outside(&self, deficit: f64) -> f64 {
+        if self.identical {
+            return 0.0;
+        }
+        let half_width = libm::sqrt(2.0 * self.curvature_variance * deficit);
+        normal_cdf(self.standardized_mode - half_width) + normal_sf(self.standardized_mode + half_width)
     }
 
     fn gap_exponent(&self) -> f64 {

@@ -36,7 +36,7 @@
 //! those of the accurate σ⁻¹; only the work changes.
 
 use crate::error::{RecError, Result};
-use crate::math::gauss_kronrod_21;
+use crate::math::integrate_adaptive;
 use crate::ratio::DensityRatio;
 
 /// Relative tolerance on the summed |Kronrod − Gauss| estimates of a search's decisions.
@@ -146,43 +146,19 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
         height * self.substitution.jacobian(deficit) / gap
     }
 
-    /// ∫ K over [y_from, y_to] (y_from ≤ y_to < ∞): geometric panels (each at most
-    /// [`PANEL_GROWTH`] times its start, or one unit wide near 0), then global adaptive
-    /// refinement that bisects the panel with the largest error estimate until the summed
-    /// estimate is at most `tolerance` times the total.
+    /// ∫ K over [y_from, y_to] (y_from ≤ y_to < ∞) on geometric panels (each at most
+    /// [`PANEL_GROWTH`] times its start, or one unit wide near 0), refined adaptively.
     fn integrate_y(&self, y_from: f64, y_to: f64, tolerance: f64) -> Result<f64> {
-        // (start, end, value, error)
-        let mut panels: Vec<(f64, f64, f64, f64)> = Vec::with_capacity(16);
-        let mut start = y_from;
-        while start < y_to {
-            let end = y_to.min((PANEL_GROWTH * start).max(start + 1.0));
-            let (value, error) = gauss_kronrod_21(|y| self.integrand(y), start, end);
-            panels.push((start, end, value, error));
-            start = end;
+        let mut breakpoints = vec![y_from];
+        while let Some(&start) = breakpoints.last().filter(|&&start| start < y_to) {
+            breakpoints.push(y_to.min((PANEL_GROWTH * start).max(start + 1.0)));
         }
-        loop {
-            let total: f64 = panels.iter().map(|p| p.2).sum();
-            let error: f64 = panels.iter().map(|p| p.3).sum();
-            if error <= tolerance * total.abs() {
-                return Ok(total);
-            }
-            if panels.len() >= MAX_PANELS {
-                return Err(RecError::SearchLimit(format!(
-                    "the stretch-function quadrature on y ∈ [{y_from}, {y_to}] did not reach \
-                     relative error {tolerance:e} within {MAX_PANELS} Gauss–Kronrod panels"
-                )));
-            }
-            let worst = (0..panels.len()).max_by(|&i, &j| panels[i].3.total_cmp(&panels[j].3)).expect("non-empty");
-            let (a, b, _, _) = panels[worst];
-            let middle = 0.5 * (a + b);
-            if !(a < middle && middle < b) {
-                return Ok(total);
-            }
-            let (left, left_error) = gauss_kronrod_21(|y| self.integrand(y), a, middle);
-            let (right, right_error) = gauss_kronrod_21(|y| self.integrand(y), middle, b);
-            panels[worst] = (a, middle, left, left_error);
-            panels.push((middle, b, right, right_error));
-        }
+        integrate_adaptive(|y| self.integrand(y), &breakpoints, tolerance, MAX_PANELS).map_err(|panels| {
+            RecError::SearchLimit(format!(
+                "the stretch-function quadrature on y ∈ [{y_from}, {y_to}] did not reach \
+                 relative error {tolerance:e} within {panels} Gauss–Kronrod panels"
+            ))
+        })
     }
 
     /// σ(h(deficit_to)) − σ(h(deficit_from)) for deficit_to ≤ deficit_from (h grows).

@@ -260,6 +260,17 @@ def max_divergence(Q: Normal, P: Normal):
     return _divergences(Q, P)[1]
 
 
+def channel_simulation_divergence(Q: Normal, P: Normal):
+    """D_CS[Q‖P] = −∫₀^∞ w_P(h) log₂ w_P(h) dh in bits, elementwise, with w_P(h) = P[dQ/dP ≥ h].
+
+    The entropy of the index of any causal rejection sampler is at least D_CS, and GPRS's is at
+    most D_CS + log₂(1 + e); KL ≤ D_CS ≤ KL + log₂(KL + 1) + 1 (Goc & Flamich 2024). Needs a
+    bounded ratio (raises :class:`RecError` otherwise); computed by adaptive quadrature.
+    """
+    shape, flats = _pair_arrays(Q, P)
+    return _core.channel_simulation_divergence_normal(*flats).reshape(shape)[()]
+
+
 def stretch_inverse(Q: Normal, P: Normal, t: ArrayLike):
     """σ⁻¹(t): the ratio height the stretched graph reaches at time t, elementwise.
 
@@ -278,7 +289,7 @@ def stretch(Q: Normal, P: Normal, h: ArrayLike):
 
 
 __all__ = [
-    "CorruptStreamError", "Encoding", "METHODS", "Normal", "RecError", "SearchLimitError",
+    "channel_simulation_divergence", "CorruptStreamError", "Encoding", "METHODS", "Normal", "RecError", "SearchLimitError",
     "decode", "encode", "kl_divergence", "max_divergence", "stream_info", "stretch",
     "stretch_inverse",
 ]

@@ -54,6 +54,14 @@ def divergences_normal(
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Elementwise KL[Q‖P] and D∞[Q‖P] in bits."""
 
+def channel_simulation_divergence_normal(
+    target_loc: npt.NDArray[np.float64],
+    target_scale: npt.NDArray[np.float64],
+    proposal_loc: npt.NDArray[np.float64],
+    proposal_scale: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Elementwise D_CS[Q‖P] in bits."""
+
 def stretch_normal(
     target_loc: npt.NDArray[np.float64],
     target_scale: npt.NDArray[np.float64],

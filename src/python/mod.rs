@@ -12,6 +12,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::batch::{self, EncodeSettings, NormalPairs};
 use crate::code::container::{self, Container};
+use crate::divergence::channel_simulation_divergence;
 use crate::error::RecError as CoreError;
 use crate::sampler::Method;
 use crate::stretch::Stretch;
@@ -140,6 +141,27 @@ fn divergences_normal<'py>(
     Ok((kl.into_pyarray(py), max.into_pyarray(py)))
 }
 
+/// Elementwise channel simulation divergence D_CS[Q‖P] in bits (bounded ratios only).
+#[pyfunction]
+fn channel_simulation_divergence_normal<'py>(
+    py: Python<'py>,
+    target_loc: PyReadonlyArray1<'py, f64>,
+    target_scale: PyReadonlyArray1<'py, f64>,
+    proposal_loc: PyReadonlyArray1<'py, f64>,
+    proposal_scale: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Floats<'py>> {
+    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let values = py
+        .detach(|| {
+            let count = pairs.len()?;
+            batch::map_elements(count, |i| {
+                channel_simulation_divergence(&pairs.ratio(i)?).map_err(|e| e.at_element(i))
+            })
+        })
+        .map_err(to_python_error)?;
+    Ok(values.into_pyarray(py))
+}
+
 /// Elementwise σ⁻¹(t) (`inverse = true`) or σ(h) (`inverse = false`) of bounded Normal pairs.
 #[pyfunction]
 fn stretch_normal<'py>(
@@ -199,5 +221,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_normal, m)?)?;
     m.add_function(wrap_pyfunction!(divergences_normal, m)?)?;
     m.add_function(wrap_pyfunction!(stretch_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(channel_simulation_divergence_normal, m)?)?;
     Ok(())
 }
