@@ -17,7 +17,7 @@ use crate::distribution::Normal;
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
 use crate::ratio::NormalRatio;
-use crate::sampler::{gprs, gprs_branch, Encoded, Method};
+use crate::sampler::{gprs, gprs_branch, pfr, Encoded, Method};
 
 /// Parameters of a batch of Normal targets against Normal proposals, already broadcast to a
 /// common length.
@@ -170,6 +170,7 @@ pub fn encode_element(ratio: &NormalRatio, settings: &EncodeSettings, index: usi
     match settings.method {
         Method::Gprs => gprs::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
         Method::GprsBranch => gprs_branch::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
+        Method::Pfr => pfr::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
     }
 }
 
@@ -218,7 +219,8 @@ pub fn decode_normal(
             .map_err(|e| prefix(e, "proposal").at_element(i))?;
         let mut stream = ElementStream::new(header.seed, header.index_offset.wrapping_add(i as u64));
         let decoded = match header.method {
-            Method::Gprs => gprs::decode(&proposal, &mut stream, indices[i]),
+            // PFR runs on global GPRS's arrival process: the same jump-ahead decoder.
+            Method::Gprs | Method::Pfr => gprs::decode(&proposal, &mut stream, indices[i]),
             Method::GprsBranch => gprs_branch::decode(&proposal, &mut stream, indices[i]),
         };
         decoded.map_err(|e| match e {

@@ -21,7 +21,8 @@ GRID = [
     ("deep-tail-20-bits", 5.0, 1.0, 9.5, 0.05),
 ]
 SAMPLES = 20_000
-GLOBAL_MAX_DMAX_BITS = 13.0  # global GPRS needs 2^D∞ steps per sample
+GLOBAL_MAX_DMAX_BITS = 13.0  # global GPRS and PFR need about 2^D∞ steps per sample
+GLOBAL_METHODS = ("gprs", "pfr")
 
 
 def grid_pair(entry):
@@ -31,7 +32,7 @@ def grid_pair(entry):
 
 def applicable(entry, method: str) -> bool:
     Q, P = grid_pair(entry)
-    return method != "gprs" or float(rf.max_divergence(Q, P)) <= GLOBAL_MAX_DMAX_BITS
+    return method not in GLOBAL_METHODS or float(rf.max_divergence(Q, P)) <= GLOBAL_MAX_DMAX_BITS
 
 
 @pytest.fixture(scope="session")

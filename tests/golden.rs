@@ -43,6 +43,16 @@ fn golden_bytes_branch_and_bound() {
     assert_eq!(samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), GOLDEN_BB_SAMPLES);
 }
 
+#[test]
+fn golden_bytes_pfr() {
+    let (bytes, samples) = golden(Method::Pfr);
+    assert_eq!(hex(&bytes), GOLDEN_PFR, "samples {samples:?}");
+    assert_eq!(samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), GOLDEN_PFR_SAMPLES);
+}
+
+const GOLDEN_PFR: &str = "5245434601030101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000c0000000000000095f0a90fc8ca";
+// PFR and GPRS pick the same arrivals on this small case (both accept high-ratio early arrivals).
+const GOLDEN_PFR_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfe0fdb705de5249, 0x3fd73604d0697324, 0x4000bb80127787d6];
 const GOLDEN_GPRS: &str = "5245434601010101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000c0000000000000095f08f10465f";
 const GOLDEN_GPRS_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfe0fdb705de5249, 0x3fd73604d0697324, 0x4000bb80127787d6];
 const GOLDEN_BB: &str = "5245434601020101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000b00000000000000b2e042b9a1a5";

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import rec_fast as rf
@@ -37,7 +39,8 @@ finite = st.floats(-50, 50, allow_nan=False)
 def test_any_bounded_pair_round_trips(p_loc, p_scale, offset, ratio, seed, method):
     P = rf.Normal(p_loc, p_scale)
     Q = rf.Normal(p_loc + offset * p_scale, ratio * p_scale)
-    if method == "gprs" and float(rf.max_divergence(Q, P)) > 12:
+    assume(float(rf.max_divergence(Q, P)) < 600 / math.log(2))  # the supported range
+    if method in ("gprs", "pfr") and float(rf.max_divergence(Q, P)) > 12:
         method = "gprs-bb"
     enc = rf.encode(Q, P, seed=seed, method=method)
     assert int(enc.steps) >= 1 and float(enc.bits) >= 1
@@ -69,3 +72,9 @@ def test_encoding_repr_and_metadata():
     assert enc.method == "gprs" and enc.seed == 11 and enc.shape == (2,) and len(enc) == 2
     assert "gprs" in repr(enc)
     assert rf.FORMAT_VERSION == 1 and rf.__version__
+
+
+def test_pairs_beyond_the_supported_max_divergence_raise():
+    # N(2, 0.999²) against N(0, 1): D∞ = 1000.5 nats, beyond the supported 600 nats.
+    with pytest.raises(rf.RecError, match="above the supported 600 nats"):
+        rf.encode(rf.Normal(2.0, 0.999), rf.Normal(0.0, 1.0), method="gprs-bb")

@@ -129,7 +129,7 @@ class Encoding:
     steps : int64 ndarray
         Arrivals examined per element (the runtime measure).
     bits : float64 ndarray
-        Bits each element's code occupies in the payload: the Elias delta code of N ("gprs"),
+        Bits each element's code occupies in the payload: the Elias delta code of N ("gprs", "pfr"),
         or of the depth D plus the flag bit and the raw or arithmetic-coded path ("gprs-bb").
     method, seed, index_offset, shape
         The settings, as stored in the stream.
@@ -178,11 +178,14 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         ratio dQ/dP must be bounded (target scale < proposal scale, or Q = P).
     seed : int in [0, 2**64)
         The seed shared with the decoder.
-    method : {"gprs", "gprs-bb"}
+    method : {"gprs", "gprs-bb", "pfr"}
         ``"gprs"``: global greedy Poisson rejection sampling, E[steps] = 2^D∞.
         ``"gprs-bb"``: branch-and-bound GPRS splitting on the sample, E[steps] = O(KL).
+        ``"pfr"``: Poisson functional representation / global A* coding (Li & El Gamal 2018),
+        the classic baseline; about 2^D∞ steps.
     max_steps : int, optional
-        Bound on arrivals per element (default 2**24 for "gprs"; "gprs-bb" is capped at 127).
+        Bound on arrivals per element (default 2**24 for "gprs" and "pfr"; "gprs-bb" is capped
+        at 127).
         Reaching it raises :class:`SearchLimitError`.
     threads : int, optional
         Worker threads (default: all cores). Results do not depend on it.

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `b"RECF"` |
 //! | 4 | 1 | format version = 1 |
-//! | 5 | 1 | method id (1 = `"gprs"`, 2 = `"gprs-bb"`) |
+//! | 5 | 1 | method id (1 = `"gprs"`, 2 = `"gprs-bb"`, 3 = `"pfr"`) |
 //! | 6 | 1 | target family id (1 = Normal) |
 //! | 7 | 1 | proposal family id (1 = Normal) |
 //! | 8 | 8 | seed (u64) |
@@ -19,7 +19,7 @@
 //! | 45 + 8d | ⌈bits/8⌉ | payload: the elements' codes, concatenated MSB-first, zero-padded |
 //! | end − 4 | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
 //!
-//! Element codes: `"gprs"` writes the Elias delta code of the arrival index N. `"gprs-bb"`
+//! Element codes: `"gprs"` and `"pfr"` write the Elias delta code of the arrival index. `"gprs-bb"`
 //! writes the Elias delta code of the depth D (the bit length of the heap index H, ≤ 127);
 //! for D > 1 one flag bit follows, then the D − 1 path bits of H after its leading 1: raw
 //! (flag 0) or arithmetic-coded with the element's own draws as probabilities (flag 1,
@@ -169,7 +169,7 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
     for (element, &index) in indices.iter().enumerate() {
         let start = payload.bit_length();
         match header.method {
-            Method::Gprs => write_delta(&mut payload, index),
+            Method::Gprs | Method::Pfr => write_delta(&mut payload, index),
             Method::GprsBranch => {
                 let depth = 128 - index.leading_zeros();
                 write_delta(&mut payload, depth as u128);
@@ -245,7 +245,7 @@ impl Container {
         let mut indices = Vec::with_capacity(count as usize);
         for element in 0..count {
             let index = match header.method {
-                Method::Gprs => read_delta(&mut reader, 64),
+                Method::Gprs | Method::Pfr => read_delta(&mut reader, 64),
                 Method::GprsBranch => read_delta(&mut reader, 7).and_then(|depth| {
                     let depth = depth as u32;
                     if depth > gprs_branch::MAX_DEPTH {

@@ -7,6 +7,7 @@
 
 pub mod gprs;
 pub mod gprs_branch;
+pub mod pfr;
 
 use crate::error::{RecError, Result};
 
@@ -18,17 +19,20 @@ pub enum Method {
     Gprs,
     /// `"gprs-bb"`: branch-and-bound GPRS splitting on the sample; sends the heap index H.
     GprsBranch,
+    /// `"pfr"`: the Poisson functional representation (global A* coding); sends argmin index K.
+    Pfr,
 }
 
 impl Method {
     /// Every method, in stream-id order.
-    pub const ALL: [Method; 2] = [Method::Gprs, Method::GprsBranch];
+    pub const ALL: [Method; 3] = [Method::Gprs, Method::GprsBranch, Method::Pfr];
 
     /// The user-facing name.
     pub fn name(self) -> &'static str {
         match self {
             Method::Gprs => "gprs",
             Method::GprsBranch => "gprs-bb",
+            Method::Pfr => "pfr",
         }
     }
 
@@ -37,6 +41,7 @@ impl Method {
         match self {
             Method::Gprs => 1,
             Method::GprsBranch => 2,
+            Method::Pfr => 3,
         }
     }
 
@@ -59,7 +64,7 @@ impl Method {
     /// The default step bound of one element's search.
     pub fn default_max_steps(self) -> u64 {
         match self {
-            Method::Gprs => gprs::DEFAULT_MAX_STEPS,
+            Method::Gprs | Method::Pfr => gprs::DEFAULT_MAX_STEPS,
             Method::GprsBranch => gprs_branch::MAX_DEPTH as u64,
         }
     }
