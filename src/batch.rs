@@ -17,7 +17,7 @@ use crate::distribution::Normal;
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
 use crate::ratio::NormalRatio;
-use crate::sampler::{gprs, gprs_branch, pfr, Encoded, Method};
+use crate::sampler::{gprs, gprs_branch, gprs_parallel, pfr, Encoded, Method};
 
 /// Parameters of a batch of Normal targets against Normal proposals, already broadcast to a
 /// common length.
@@ -73,6 +73,9 @@ fn prefix(error: RecError, role: &str) -> RecError {
     }
 }
 
+/// Default number of processes of `"gprs-parallel"`.
+pub const DEFAULT_PROCESSES: u32 = 4;
+
 /// How to encode a batch.
 #[derive(Clone, Copy, Debug)]
 pub struct EncodeSettings {
@@ -86,12 +89,21 @@ pub struct EncodeSettings {
     pub max_steps: u64,
     /// Worker threads (`None`: rayon's global pool, one per core).
     pub threads: Option<usize>,
+    /// Processes J of `"gprs-parallel"` (stored as the container's method parameter).
+    pub processes: u32,
 }
 
 impl EncodeSettings {
     /// Defaults for `method`: seed 0, offset 0, the method's default step bound, all cores.
     pub fn new(method: Method, seed: u64) -> Self {
-        EncodeSettings { method, seed, index_offset: 0, max_steps: method.default_max_steps(), threads: None }
+        EncodeSettings {
+            method,
+            seed,
+            index_offset: 0,
+            max_steps: method.default_max_steps(),
+            threads: None,
+            processes: DEFAULT_PROCESSES,
+        }
     }
 
     /// The container header of an encoding of an array of the given shape.
@@ -102,7 +114,7 @@ impl EncodeSettings {
             proposal_family: Family::Normal,
             seed: self.seed,
             index_offset: self.index_offset,
-            method_parameter: 0,
+            method_parameter: if self.method == Method::GprsParallel { self.processes } else { 0 },
             shape,
         }
     }
@@ -166,11 +178,20 @@ where
 
 /// Encodes one element with an already validated ratio.
 pub fn encode_element(ratio: &NormalRatio, settings: &EncodeSettings, index: usize) -> Result<Encoded> {
-    let mut stream = ElementStream::new(settings.seed, settings.index_offset.wrapping_add(index as u64));
+    let stream_index = settings.index_offset.wrapping_add(index as u64);
+    let mut stream = ElementStream::new(settings.seed, stream_index);
     match settings.method {
         Method::Gprs => gprs::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
         Method::GprsBranch => gprs_branch::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
         Method::Pfr => pfr::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
+        Method::GprsParallel => gprs_parallel::encode(
+            ratio,
+            &ratio.proposal,
+            settings.seed,
+            stream_index,
+            settings.processes,
+            settings.max_steps,
+        ),
     }
 }
 
@@ -179,6 +200,13 @@ pub fn encode_normal(pairs: &NormalPairs<'_>, settings: &EncodeSettings) -> Resu
     let count = pairs.len()?;
     if settings.max_steps == 0 {
         return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
+    }
+    if !(1..=gprs_parallel::MAX_PROCESSES).contains(&settings.processes) {
+        return Err(RecError::InvalidParameter(format!(
+            "processes = {}; processes must lie in [1, {}]",
+            settings.processes,
+            gprs_parallel::MAX_PROCESSES
+        )));
     }
     let encoded = with_threads(settings.threads, || {
         // Validate every pair before searching, so a bad element fails fast and deterministically.
@@ -217,11 +245,15 @@ pub fn decode_normal(
     with_threads(threads, || map_elements(indices.len(), |i| {
         let proposal = Normal::new(proposal_loc[i], proposal_scale[i])
             .map_err(|e| prefix(e, "proposal").at_element(i))?;
-        let mut stream = ElementStream::new(header.seed, header.index_offset.wrapping_add(i as u64));
+        let stream_index = header.index_offset.wrapping_add(i as u64);
+        let mut stream = ElementStream::new(header.seed, stream_index);
         let decoded = match header.method {
             // PFR runs on global GPRS's arrival process: the same jump-ahead decoder.
             Method::Gprs | Method::Pfr => gprs::decode(&proposal, &mut stream, indices[i]),
             Method::GprsBranch => gprs_branch::decode(&proposal, &mut stream, indices[i]),
+            Method::GprsParallel => {
+                gprs_parallel::decode(&proposal, header.seed, stream_index, header.method_parameter, indices[i])
+            }
         };
         decoded.map_err(|e| match e {
             RecError::SearchLimit(m) => RecError::CorruptStream(format!(

@@ -115,7 +115,18 @@ pub struct ElementStream {
 impl ElementStream {
     /// The stream of element `index` under user seed `seed` (rule 1 of the module docs).
     pub fn new(seed: u64, index: u64) -> Self {
-        let key = element_key(seed, index);
+        Self::from_key(element_key(seed, index))
+    }
+
+    /// The stream of process `process` of element `index` (parallel GPRS): the element key
+    /// mixed once more, `splitmix64(key ^ splitmix64(0x5041_5241_0000_0000 | process))`, then
+    /// expanded to a PCG state exactly as in [`ElementStream::new`].
+    pub fn for_process(seed: u64, index: u64, process: u32) -> Self {
+        let key = splitmix64(element_key(seed, index) ^ splitmix64(0x5041_5241_0000_0000 | process as u64));
+        Self::from_key(key)
+    }
+
+    fn from_key(key: u64) -> Self {
         let high = splitmix64(key) as u128;
         let low = splitmix64(key ^ 0xd1b5_4a32_d192_ed03) as u128;
         ElementStream { generator: Pcg64::new((high << 64) | low, PCG_STREAM) }

@@ -22,7 +22,7 @@ GRID = [
 ]
 SAMPLES = 20_000
 GLOBAL_MAX_DMAX_BITS = 13.0  # global GPRS and PFR need about 2^D∞ steps per sample
-GLOBAL_METHODS = ("gprs", "pfr")
+GLOBAL_METHODS = ("gprs", "pfr", "gprs-parallel")
 
 
 def grid_pair(entry):

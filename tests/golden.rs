@@ -50,6 +50,13 @@ fn golden_bytes_pfr() {
     assert_eq!(samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), GOLDEN_PFR_SAMPLES);
 }
 
+#[test]
+fn golden_bytes_parallel() {
+    let (bytes, _) = golden(Method::GprsParallel);
+    assert_eq!(hex(&bytes), GOLDEN_PARALLEL);
+}
+
+const GOLDEN_PARALLEL: &str = "5245434601040101e807000000000000000000000000000004000000020200000000000000020000000000000004000000000000001b0000000000000071294aa0aaf733de";
 const GOLDEN_PFR: &str = "5245434601030101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000c0000000000000095f0a90fc8ca";
 // PFR and GPRS pick the same arrivals on this small case (both accept high-ratio early arrivals).
 const GOLDEN_PFR_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfe0fdb705de5249, 0x3fd73604d0697324, 0x4000bb80127787d6];

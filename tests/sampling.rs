@@ -7,7 +7,7 @@ use rec_fast::distribution::Normal;
 use rec_fast::divergence::{normal_kl_divergence, normal_max_divergence};
 use rec_fast::sampler::Method;
 
-const METHODS: [Method; 3] = [Method::Gprs, Method::GprsBranch, Method::Pfr];
+const METHODS: [Method; 4] = [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel];
 
 #[test]
 fn samples_are_exactly_distributed_as_the_target() {

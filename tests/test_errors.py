@@ -172,3 +172,19 @@ def test_thread_count_is_bounded():
         rf.encode(rf.Normal(0.0, 0.5), P, threads=2000)
     with pytest.raises(rf.RecError, match="threads must lie"):
         rf.decode(rf.encode(rf.Normal(0.0, 0.5), P).to_bytes(), P, threads=2**70)
+
+
+def test_processes_validation():
+    Q = rf.Normal(0.0, 0.5)
+    with pytest.raises(rf.RecError, match="only applies to method 'gprs-parallel'"):
+        rf.encode(Q, P, method="gprs", processes=4)
+    for bad in (0, 2**16 + 1):
+        with pytest.raises(rf.RecError, match="processes must lie in"):
+            rf.encode(Q, P, method="gprs-parallel", processes=bad)
+    with pytest.raises(TypeError):
+        rf.encode(Q, P, method="gprs-parallel", processes=2.5)
+    # A stream whose process count is zero is corrupt even with a valid checksum.
+    data = bytearray(rf.encode(Q, P, method="gprs-parallel", processes=4).to_bytes()[:-4])
+    data[24:28] = struct.pack("<I", 0)
+    with pytest.raises(rf.CorruptStreamError, match="method parameter 0"):
+        rf.decode(_with_crc(bytes(data)), P)

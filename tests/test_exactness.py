@@ -78,9 +78,9 @@ def test_codelength_table_and_bounds(grid_encodings, capsys):
             rows.append((entry[0], method, kl, float(rf.max_divergence(Q, P)),
                          float(enc.bits.mean()), bound, float(enc.steps.mean())))
     with capsys.disabled():
-        print("\npair                    method    KL bits  D∞ bits  mean bits  bound   mean steps")
+        print("\npair                    method         KL bits  D∞ bits  mean bits  bound   mean steps")
         for name, method, kl, dmax, bits, bound, steps in rows:
-            print(f"{name:23s} {method:8s} {kl:8.3f} {dmax:8.3f} {bits:9.3f} {bound:7.3f} {steps:11.2f}")
+            print(f"{name:23s} {method:13s} {kl:8.3f} {dmax:8.3f} {bits:9.3f} {bound:7.3f} {steps:11.2f}")
     for name, method, kl, _, bits, bound, _ in rows:
         assert bits >= min(kl, 1.0) - 0.05, (name, method, "below the KL lower bound")
         assert bits <= bound, (name, method, bits, bound)
@@ -107,5 +107,32 @@ def test_identical_pair_costs_one_bit():
     P = rf.Normal(3.0, 2.0)
     for method in rf.METHODS:
         enc = rf.encode(rf.Normal(np.full(1000, 3.0), 2.0), P, seed=1, method=method)
-        assert (enc.steps == 1).all() and (enc.bits == 1).all()
+        # Parallel GPRS also names the winning process: ⌈log₂ J⌉ = 2 bits for its default J = 4.
+        expected_bits = 3 if method == "gprs-parallel" else 1
+        assert (enc.steps == 1).all() and (enc.bits == expected_bits).all()
         assert stats.kstest(enc.samples, stats.norm(3.0, 2.0).cdf).pvalue > ALPHA
+
+
+@pytest.mark.parametrize("processes", [1, 4, 16])
+def test_parallel_gprs_splits_two_to_the_max_divergence_over_processes(processes):
+    """J processes together examine 2^D∞ arrivals on average: 2^D∞/J per process."""
+    Q, P = rf.Normal(1.0, 0.25), rf.Normal(0.0, 1.0)
+    count = 20_000
+    enc = rf.encode(rf.Normal(np.full(count, 1.0), 0.25), P, seed=8, method="gprs-parallel",
+                    processes=processes)
+    assert rf.stream_info(enc.to_bytes())["method_parameter"] == processes
+    expected_per_process = 2.0 ** float(rf.max_divergence(Q, P)) / processes
+    per_process = enc.steps.astype(float) / processes
+    standard_error = per_process.std(ddof=1) / math.sqrt(count)
+    assert abs(per_process.mean() - expected_per_process) < 5 * standard_error, (per_process.mean(), expected_per_process)
+    assert ks_p_value(enc.samples, Q) > ALPHA
+    assert np.array_equal(rf.decode(enc.to_bytes(), P), enc.samples)
+
+
+def test_parallel_gprs_with_one_process_is_global_gprs_on_another_stream():
+    # Same law: the number of arrivals has the same distribution as global GPRS's.
+    P = rf.Normal(0.0, 1.0)
+    Q = rf.Normal(np.full(20_000, 0.5), 0.5)
+    one = rf.encode(Q, P, seed=2, method="gprs-parallel", processes=1).steps
+    glob = rf.encode(Q, P, seed=2, method="gprs").steps
+    assert stats.ks_2samp(one, glob).pvalue > ALPHA

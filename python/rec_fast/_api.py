@@ -168,7 +168,7 @@ class Encoding:
 
 def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
            max_steps: Optional[int] = None, threads: Optional[int] = None,
-           index_offset: int = 0) -> Encoding:
+           index_offset: int = 0, processes: Optional[int] = None) -> Encoding:
     """Encode one exact sample of each target Q[i] against the coding distribution P[i].
 
     Parameters
@@ -178,11 +178,13 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         ratio dQ/dP must be bounded (target scale < proposal scale, or Q = P).
     seed : int in [0, 2**64)
         The seed shared with the decoder.
-    method : {"gprs", "gprs-bb", "pfr"}
+    method : {"gprs", "gprs-bb", "pfr", "gprs-parallel"}
         ``"gprs"``: global greedy Poisson rejection sampling, E[steps] = 2^D∞.
         ``"gprs-bb"``: branch-and-bound GPRS splitting on the sample, E[steps] = O(KL).
         ``"pfr"``: Poisson functional representation / global A* coding (Li & El Gamal 2018),
         the classic baseline; about 2^D∞ steps.
+        ``"gprs-parallel"``: parallel GPRS with ``processes`` = J processes of rate 1/J
+        (Flamich 2023); 2^D∞ arrivals in total, 2^D∞/J per process; sends (j, n_j).
     max_steps : int, optional
         Bound on arrivals per element (default 2**24 for "gprs" and "pfr"; "gprs-bb" is capped
         at 127).
@@ -192,6 +194,9 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
     index_offset : int
         Stream index of element 0: encoding a batch in pieces with offsets equal to the
         pieces' start positions reproduces the whole batch's bits.
+    processes : int, optional
+        J for ``"gprs-parallel"`` (default 4, at most 65536; stored in the stream). Not
+        accepted by the other methods.
     """
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")
@@ -204,9 +209,17 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         max_steps = _check_uint64(max_steps, "max_steps")
         if max_steps < 1:
             raise RecError("max_steps = 0; max_steps must be ≥ 1")
+    if processes is None:
+        processes = _core.DEFAULT_PROCESSES
+    elif method != "gprs-parallel":
+        raise RecError(f"processes = {processes} only applies to method 'gprs-parallel', not {method!r}")
+    else:
+        processes = _check_uint64(processes, "processes")
+        if not 1 <= processes <= _core.MAX_PROCESSES:
+            raise RecError(f"processes = {processes}; processes must lie in [1, {_core.MAX_PROCESSES}]")
     shape, flats = _pair_arrays(Q, P)
     samples, steps, bits, data = _core.encode_normal(
-        *flats, list(shape), method, seed, index_offset, max_steps, threads)
+        *flats, list(shape), method, seed, index_offset, max_steps, threads, processes)
     return Encoding(samples.reshape(shape), steps.reshape(shape), bits.reshape(shape), data,
                     method, seed, index_offset, shape)
 

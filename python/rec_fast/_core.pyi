@@ -11,6 +11,8 @@ import numpy.typing as npt
 
 FORMAT_VERSION: int
 METHODS: List[str]
+DEFAULT_PROCESSES: int
+MAX_PROCESSES: int
 
 class RecError(ValueError):
     """Base class of every rec_fast error (a ValueError)."""
@@ -32,6 +34,7 @@ def encode_normal(
     index_offset: int,
     max_steps: Optional[int],
     threads: Optional[int],
+    processes: int,
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64], bytes]:
     """Encode a flat batch of Normal pairs; returns (samples, steps, bits, container bytes)."""
 

@@ -6,12 +6,12 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `b"RECF"` |
 //! | 4 | 1 | format version = 1 |
-//! | 5 | 1 | method id (1 = `"gprs"`, 2 = `"gprs-bb"`, 3 = `"pfr"`) |
+//! | 5 | 1 | method id (1 = `"gprs"`, 2 = `"gprs-bb"`, 3 = `"pfr"`, 4 = `"gprs-parallel"`) |
 //! | 6 | 1 | target family id (1 = Normal) |
 //! | 7 | 1 | proposal family id (1 = Normal) |
 //! | 8 | 8 | seed (u64) |
 //! | 16 | 8 | index offset: element i uses stream index `offset + i` (u64) |
-//! | 24 | 4 | method parameter (u32, 0 for the version-1 methods) |
+//! | 24 | 4 | method parameter (u32): the number of processes J of `"gprs-parallel"`, else 0 |
 //! | 28 | 1 | number of dimensions d ≤ 32 |
 //! | 29 | 8·d | shape (u64 each) |
 //! | 29 + 8d | 8 | element count = product of the shape (u64) |
@@ -23,7 +23,8 @@
 //! writes the Elias delta code of the depth D (the bit length of the heap index H, ≤ 127);
 //! for D > 1 one flag bit follows, then the D − 1 path bits of H after its leading 1: raw
 //! (flag 0) or arithmetic-coded with the element's own draws as probabilities (flag 1,
-//! [`super::path`]), whichever is shorter.
+//! [`super::path`]), whichever is shorter. `"gprs-parallel"` writes the winning process j in
+//! ⌈log₂ J⌉ bits, then the Elias delta code of its arrival index n_j.
 //!
 //! The proposal's parameters are not stored: the decoder is given them. [`Container::parse`]
 //! validates every field, the exact length, the padding and the checksum, and raises
@@ -34,7 +35,7 @@ use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, RecError, Result};
 use crate::random::ElementStream;
-use crate::sampler::{gprs_branch, Method};
+use crate::sampler::{gprs_branch, gprs_parallel, Method};
 
 /// The magic bytes.
 pub const MAGIC: [u8; 4] = *b"RECF";
@@ -170,6 +171,11 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
         let start = payload.bit_length();
         match header.method {
             Method::Gprs | Method::Pfr => write_delta(&mut payload, index),
+            Method::GprsParallel => {
+                let (process, arrival) = gprs_parallel::unpack_index(index);
+                payload.write_bits(process as u128, process_bits(header.method_parameter));
+                write_delta(&mut payload, arrival as u128);
+            }
             Method::GprsBranch => {
                 let depth = 128 - index.leading_zeros();
                 write_delta(&mut payload, depth as u128);
@@ -205,6 +211,11 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
     let checksum = crc32(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
     Ok((out, lengths))
+}
+
+/// Bits of the process number of `"gprs-parallel"`: ⌈log₂ J⌉.
+fn process_bits(processes: u32) -> u32 {
+    32 - processes.saturating_sub(1).leading_zeros()
 }
 
 /// Little-endian field reader with truncation errors.
@@ -246,6 +257,15 @@ impl Container {
         for element in 0..count {
             let index = match header.method {
                 Method::Gprs | Method::Pfr => read_delta(&mut reader, 64),
+                Method::GprsParallel => {
+                    let processes = header.method_parameter;
+                    match reader.read_bits(process_bits(processes)) {
+                        Some(process) if process < processes as u128 => read_delta(&mut reader, 64)
+                            .map(|arrival| gprs_parallel::pack_index(process as u32, arrival as u64)),
+                        Some(process) => Err(corrupt!("process {process} of only {processes}")),
+                        None => Err(corrupt!("the payload ends inside a process number")),
+                    }
+                }
                 Method::GprsBranch => read_delta(&mut reader, 7).and_then(|depth| {
                     let depth = depth as u32;
                     if depth > gprs_branch::MAX_DEPTH {
@@ -299,8 +319,12 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
     let seed = fields.u64("seed")?;
     let index_offset = fields.u64("index offset")?;
     let method_parameter = fields.u32("method parameter")?;
-    if method_parameter != 0 {
-        return Err(corrupt!("method \"{}\" takes no parameter, found {method_parameter}", method.name()));
+    let parameter_allowed = match method {
+        Method::GprsParallel => (1..=gprs_parallel::MAX_PROCESSES).contains(&method_parameter),
+        _ => method_parameter == 0,
+    };
+    if !parameter_allowed {
+        return Err(corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()));
     }
     let dimensions = fields.u8("dimension count")? as usize;
     if dimensions > MAX_DIMENSIONS {

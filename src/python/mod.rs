@@ -50,7 +50,7 @@ fn normal_pairs<'a>(arrays: [&'a PyReadonlyArray1<'_, f64>; 4]) -> PyResult<Norm
 
 /// Encodes a flat batch of Normal pairs; returns (samples, steps, bits, container bytes).
 #[pyfunction]
-#[pyo3(signature = (target_loc, target_scale, proposal_loc, proposal_scale, shape, method, seed, index_offset, max_steps, threads))]
+#[pyo3(signature = (target_loc, target_scale, proposal_loc, proposal_scale, shape, method, seed, index_offset, max_steps, threads, processes))]
 #[allow(clippy::too_many_arguments)]
 fn encode_normal<'py>(
     py: Python<'py>,
@@ -64,12 +64,14 @@ fn encode_normal<'py>(
     index_offset: u64,
     max_steps: Option<u64>,
     threads: Option<usize>,
+    processes: u32,
 ) -> PyResult<EncodeOutput<'py>> {
     let method = Method::from_name(method).map_err(to_python_error)?;
     let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let mut settings = EncodeSettings::new(method, seed);
     settings.index_offset = index_offset;
     settings.threads = threads;
+    settings.processes = processes;
     if let Some(steps) = max_steps {
         settings.max_steps = steps;
     }
@@ -98,6 +100,7 @@ fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDi
     info.set_item("proposal_family", header.proposal_family.name())?;
     info.set_item("seed", header.seed)?;
     info.set_item("index_offset", header.index_offset)?;
+    info.set_item("method_parameter", header.method_parameter)?;
     info.set_item("shape", header.shape.clone())?;
     info.set_item("payload_bits", payload_bits)?;
     Ok(info)
@@ -216,6 +219,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SearchLimitError", py.get_type::<SearchLimitError>())?;
     m.add("FORMAT_VERSION", container::FORMAT_VERSION)?;
     m.add("METHODS", Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    m.add("DEFAULT_PROCESSES", batch::DEFAULT_PROCESSES)?;
+    m.add("MAX_PROCESSES", crate::sampler::gprs_parallel::MAX_PROCESSES)?;
     m.add_function(wrap_pyfunction!(encode_normal, m)?)?;
     m.add_function(wrap_pyfunction!(container_info, m)?)?;
     m.add_function(wrap_pyfunction!(decode_normal, m)?)?;

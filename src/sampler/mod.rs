@@ -7,6 +7,7 @@
 
 pub mod gprs;
 pub mod gprs_branch;
+pub mod gprs_parallel;
 pub mod pfr;
 
 use crate::error::{RecError, Result};
@@ -21,11 +22,13 @@ pub enum Method {
     GprsBranch,
     /// `"pfr"`: the Poisson functional representation (global A* coding); sends argmin index K.
     Pfr,
+    /// `"gprs-parallel"`: J processes of rate 1/J; sends (process, arrival index).
+    GprsParallel,
 }
 
 impl Method {
     /// Every method, in stream-id order.
-    pub const ALL: [Method; 3] = [Method::Gprs, Method::GprsBranch, Method::Pfr];
+    pub const ALL: [Method; 4] = [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel];
 
     /// The user-facing name.
     pub fn name(self) -> &'static str {
@@ -33,6 +36,7 @@ impl Method {
             Method::Gprs => "gprs",
             Method::GprsBranch => "gprs-bb",
             Method::Pfr => "pfr",
+            Method::GprsParallel => "gprs-parallel",
         }
     }
 
@@ -42,6 +46,7 @@ impl Method {
             Method::Gprs => 1,
             Method::GprsBranch => 2,
             Method::Pfr => 3,
+            Method::GprsParallel => 4,
         }
     }
 
@@ -64,7 +69,7 @@ impl Method {
     /// The default step bound of one element's search.
     pub fn default_max_steps(self) -> u64 {
         match self {
-            Method::Gprs | Method::Pfr => gprs::DEFAULT_MAX_STEPS,
+            Method::Gprs | Method::Pfr | Method::GprsParallel => gprs::DEFAULT_MAX_STEPS,
             Method::GprsBranch => gprs_branch::MAX_DEPTH as u64,
         }
     }

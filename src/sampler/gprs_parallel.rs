@@ -1,0 +1,120 @@
+//! Parallel GPRS (Flamich 2023): J independent Poisson processes of rate 1/J each.
+//!
+//! Process j (0 ≤ j < J) of an element runs on its own stream
+//! [`ElementStream::for_process`]: arrival n of process j comes at T_{j,n} = J·(E_1 + … + E_n)
+//! with location X_{j,n} ~ P. The superposition of the J processes is a rate-1 Poisson process
+//! with spatial distribution P, so accepting its first arrival under the stretched graph,
+//! r(X) ≥ σ⁻¹(T), is global GPRS on it and X is distributed exactly as Q. Each process only
+//! simulates its own arrivals (about 2^D∞/J of them), so J workers would finish J times
+//! sooner; this implementation interleaves the processes in time order on one core, which
+//! is what makes the winner — the earliest acceptance — deterministic. It sends (j, n_j):
+//! j in ⌈log₂ J⌉ bits and n_j in Elias delta.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::Encoded;
+use crate::distribution::{CodingDistribution, TailInterval};
+use crate::error::{RecError, Result};
+use crate::random::ElementStream;
+use crate::ratio::DensityRatio;
+use crate::stretch::StretchSearch;
+
+/// The most processes a stream may declare.
+pub const MAX_PROCESSES: u32 = 1 << 16;
+
+/// Packs (process, arrival index within it) into the index an element sends.
+#[inline]
+pub fn pack_index(process: u32, arrival: u64) -> u128 {
+    ((arrival as u128) << 32) | process as u128
+}
+
+/// Unpacks [`pack_index`].
+#[inline]
+pub fn unpack_index(index: u128) -> (u32, u64) {
+    (index as u32, (index >> 32) as u64)
+}
+
+/// One process's next arrival, ordered by time (then process) for a min-heap.
+struct NextArrival {
+    time: f64,
+    process: u32,
+    arrival: u64,
+}
+
+impl PartialEq for NextArrival {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for NextArrival {}
+impl PartialOrd for NextArrival {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for NextArrival {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap.
+        other.time.total_cmp(&self.time).then(other.process.cmp(&self.process))
+    }
+}
+
+/// Encodes one element with `processes` = J processes; at most `max_steps` arrivals in total.
+/// `steps` in the result counts the arrivals of all processes (global GPRS's work).
+pub fn encode<R, D>(
+    ratio: &R,
+    proposal: &D,
+    seed: u64,
+    stream_index: u64,
+    processes: u32,
+    max_steps: u64,
+) -> Result<Encoded>
+where
+    R: DensityRatio + ?Sized,
+    D: CodingDistribution + ?Sized,
+{
+    let rate_scale = processes as f64;
+    let mut streams: Vec<ElementStream> =
+        (0..processes).map(|j| ElementStream::for_process(seed, stream_index, j)).collect();
+    let mut queue = BinaryHeap::with_capacity(processes as usize);
+    for (j, stream) in streams.iter_mut().enumerate() {
+        let time = rate_scale * stream.next_unit().exponential();
+        queue.push(NextArrival { time, process: j as u32, arrival: 1 });
+    }
+    let mut search = StretchSearch::new(ratio);
+    for step in 1..=max_steps {
+        let next = queue.pop().expect("one pending arrival per process");
+        let stream = &mut streams[next.process as usize];
+        let point = TailInterval::WHOLE_LINE.point_at(stream.next_unit(), 1.0)?;
+        let sample = proposal.quantile(point);
+        if search.accepts(next.time, ratio.deficit(sample))? {
+            return Ok(Encoded { sample, steps: step, index: pack_index(next.process, next.arrival) });
+        }
+        let time = next.time + rate_scale * stream.next_unit().exponential();
+        queue.push(NextArrival { time, process: next.process, arrival: next.arrival + 1 });
+    }
+    Err(RecError::SearchLimit(format!(
+        "parallel GPRS examined max_steps = {max_steps} arrivals over {processes} processes \
+         without accepting; it needs 2^D∞ = {:.4e} in total; raise max_steps or use \
+         method=\"gprs-bb\"",
+        libm::exp(ratio.log_max_ratio())
+    )))
+}
+
+/// Decodes one element from its packed (process, arrival) index.
+pub fn decode<D>(proposal: &D, seed: u64, stream_index: u64, processes: u32, index: u128) -> Result<f64>
+where
+    D: CodingDistribution + ?Sized,
+{
+    let (process, arrival) = unpack_index(index);
+    if process >= processes || arrival == 0 {
+        return Err(RecError::CorruptStream(format!(
+            "process {process} / arrival {arrival} is out of range for {processes} processes"
+        )));
+    }
+    let mut stream = ElementStream::for_process(seed, stream_index, process);
+    stream.skip_arrivals(arrival - 1);
+    let point = TailInterval::WHOLE_LINE.point_at(stream.next_location(), 1.0)?;
+    Ok(proposal.quantile(point))
+}
