@@ -30,6 +30,7 @@ from ._api import (
     stretch_inverse,
 )
 from ._core import FORMAT_VERSION
+from .compare import compare
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "RecError",
     "SearchLimitError",
     "channel_simulation_divergence",
+    "compare",
     "decode",
     "encode",
     "kl_divergence",

@@ -1,4 +1,5 @@
-"""Command line: ``python -m rec_fast demo`` runs the built-in default workload.
+"""Command line: ``python -m rec_fast demo`` runs the built-in default workload;
+``python -m rec_fast compare`` compares the methods (see :mod:`rec_fast.compare`).
 
 The demo encodes one exact sample from each of N Gaussian targets (a VAE-like posterior:
 means around 0, scales chosen so that KL is spread around 4 bits) against N(0, 1), decodes
@@ -65,7 +66,26 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--method", default="gprs-bb", help="channel simulation method (default gprs-bb)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    table = commands.add_parser("compare", help="compare every method on a pair or the built-in suite")
+    table.add_argument("--pair", nargs=4, type=float, metavar=("Q_LOC", "Q_SCALE", "P_LOC", "P_SCALE"),
+                       help="one Normal pair instead of the built-in suite")
+    table.add_argument("--count", type=int, default=20_000, help="samples per pair and method (default 20,000)")
+    table.add_argument("--methods", nargs="+", default=None, help="methods to run (default: all)")
+    table.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)
+    if arguments.command == "compare":
+        import rec_fast as rf
+        from rec_fast.compare import compare, format_table
+
+        pairs = None
+        if arguments.pair is not None:
+            q_loc, q_scale, p_loc, p_scale = arguments.pair
+            pairs = [("given pair", rf.Normal(q_loc, q_scale), rf.Normal(p_loc, p_scale))]
+        rows = compare(pairs, arguments.methods, arguments.count, arguments.seed)
+        print(f"rec_fast {rf.__version__}: {arguments.count:,} samples per pair and method; "
+              "divergences and bits per sample in bits; steps = arrivals examined")
+        print(format_table(rows))
+        return 0 if all(row.get("identical", True) for row in rows) else 1
     if arguments.command in (None, "demo"):
         if arguments.command is None:
             arguments = parser.parse_args(["demo"])
