@@ -126,6 +126,16 @@ impl ElementStream {
         Self::from_key(key)
     }
 
+    /// The stream of node `heap_index` of element `index` (dyadic branch-and-bound): the element
+    /// key mixed with both halves of H,
+    /// `splitmix64(key ^ splitmix64(low64(H) ^ splitmix64(high64(H) ^ 0x4459_4144_4943_0000)))`,
+    /// then expanded to a PCG state exactly as in [`ElementStream::new`].
+    pub fn for_node(seed: u64, index: u64, heap_index: u128) -> Self {
+        let high = splitmix64((heap_index >> 64) as u64 ^ 0x4459_4144_4943_0000);
+        let key = splitmix64(element_key(seed, index) ^ splitmix64(heap_index as u64 ^ high));
+        Self::from_key(key)
+    }
+
     fn from_key(key: u64) -> Self {
         let high = splitmix64(key) as u128;
         let low = splitmix64(key ^ 0xd1b5_4a32_d192_ed03) as u128;

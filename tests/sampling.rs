@@ -7,14 +7,15 @@ use rec_fast::distribution::Normal;
 use rec_fast::divergence::{normal_kl_divergence, normal_max_divergence};
 use rec_fast::sampler::Method;
 
-const METHODS: [Method; 4] = [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel];
+const METHODS: [Method; 5] =
+    [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel, Method::GprsDyadic];
 
 #[test]
 fn samples_are_exactly_distributed_as_the_target() {
     // (loc, scale) against N(0, 1): near-identical, moderate, narrow in the tail.
     for (loc, scale) in [(0.0, 0.9), (1.0, 0.25), (-2.5, 0.05), (0.3, 0.01), (1.177, 0.99), (1.1774, 0.999)] {
         for method in METHODS {
-            if method != Method::GprsBranch && scale > 0.98 {
+            if matches!(method, Method::Gprs | Method::Pfr | Method::GprsParallel) && scale > 0.98 {
                 continue; // D∞ of 50 and 500 bits: global searches would need 2^D∞ steps.
             }
             let encoding = encode_copies(loc, scale, 20_000, method, 11, None);
@@ -110,4 +111,29 @@ fn results_do_not_depend_on_thread_count() {
             assert_eq!(reference, other, "{method:?} with {threads} threads");
         }
     }
+}
+
+#[test]
+fn dyadic_depth_tracks_kl_not_max_divergence() {
+    let mean_depth_and_steps = |loc: f64, scale: f64| {
+        let encoding = encode_copies(loc, scale, 4000, Method::GprsDyadic, 2, None);
+        let depth = encoding.indices.iter().map(|&h| (128 - h.leading_zeros()) as f64).sum::<f64>() / 4000.0;
+        let steps = encoding.steps.iter().sum::<u64>() as f64 / 4000.0;
+        (depth, steps)
+    };
+    // Fixed KL = 1 bit while D∞ grows from 2.9 to ~500 bits: depth and steps stay flat.
+    let mut flat = Vec::new();
+    for scale in [0.8f64, 0.95, 0.99, 0.999] {
+        let kl_nats = 0.5 * scale * scale - scale.ln() - 0.5;
+        let loc = (2.0 * (std::f64::consts::LN_2 - kl_nats)).max(0.0).sqrt();
+        flat.push(mean_depth_and_steps(loc, scale));
+    }
+    let (first_depth, first_steps) = flat[0];
+    assert!(flat.iter().all(|&(d, s)| d < first_depth + 1.0 && s < first_steps + 1.0), "{flat:?}");
+    // Centred targets with KL = 2.5, 6.5, 10.5, 14.5 bits: constant depth increments (linear).
+    let depths: Vec<f64> = [0.1075f64, 0.0067, 0.00042, 0.000026].iter().map(|&s| mean_depth_and_steps(0.0, s).0).collect();
+    let increments: Vec<f64> = depths.windows(2).map(|w| w[1] - w[0]).collect();
+    let (low, high) = (increments.iter().cloned().fold(f64::INFINITY, f64::min), increments.iter().cloned().fold(0.0, f64::max));
+    assert!(low > 2.0 && high / low < 1.3, "depths {depths:?}");
+    eprintln!("dyadic mean depths at KL 2.5/6.5/10.5/14.5 bits: {depths:?}; D∞ sweep: {flat:?}");
 }

@@ -129,7 +129,8 @@ class Encoding:
     steps : int64 ndarray
         Arrivals examined per element (the runtime measure).
     bits : float64 ndarray
-        Bits each element's code occupies in the payload: the Elias delta code of N ("gprs", "pfr"),
+        Bits each element's code occupies in the payload: the Elias delta code of N ("gprs", "pfr",
+        "gprs-dyadic": of H),
         or of the depth D plus the flag bit and the raw or arithmetic-coded path ("gprs-bb").
     method, seed, index_offset, shape
         The settings, as stored in the stream.
@@ -178,16 +179,17 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         ratio dQ/dP must be bounded (target scale < proposal scale, or Q = P).
     seed : int in [0, 2**64)
         The seed shared with the decoder.
-    method : {"gprs", "gprs-bb", "pfr", "gprs-parallel"}
+    method : {"gprs", "gprs-bb", "pfr", "gprs-parallel", "gprs-dyadic"}
         ``"gprs"``: global greedy Poisson rejection sampling, E[steps] = 2^D∞.
         ``"gprs-bb"``: branch-and-bound GPRS splitting on the sample, E[steps] = O(KL).
         ``"pfr"``: Poisson functional representation / global A* coding (Li & El Gamal 2018),
         the classic baseline; about 2^D∞ steps.
         ``"gprs-parallel"``: parallel GPRS with ``processes`` = J processes of rate 1/J
         (Flamich 2023); 2^D∞ arrivals in total, 2^D∞/J per process; sends (j, n_j).
+        ``"gprs-dyadic"``: best-first branch-and-bound over P-median splits; depth ≈ KL.
     max_steps : int, optional
-        Bound on arrivals per element (default 2**24 for "gprs" and "pfr"; "gprs-bb" is capped
-        at 127).
+        Bound on arrivals per element (default 2**24 for "gprs", "pfr" and "gprs-parallel",
+        2**16 nodes for "gprs-dyadic"; "gprs-bb" is capped at 127).
         Reaching it raises :class:`SearchLimitError`.
     threads : int, optional
         Worker threads (default: all cores). Results do not depend on it.

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `b"RECF"` |
 //! | 4 | 1 | format version = 1 |
-//! | 5 | 1 | method id (1 = `"gprs"`, 2 = `"gprs-bb"`, 3 = `"pfr"`, 4 = `"gprs-parallel"`) |
+//! | 5 | 1 | method id (1 `"gprs"`, 2 `"gprs-bb"`, 3 `"pfr"`, 4 `"gprs-parallel"`, 5 `"gprs-dyadic"`) |
 //! | 6 | 1 | target family id (1 = Normal) |
 //! | 7 | 1 | proposal family id (1 = Normal) |
 //! | 8 | 8 | seed (u64) |
@@ -24,7 +24,8 @@
 //! for D > 1 one flag bit follows, then the D − 1 path bits of H after its leading 1: raw
 //! (flag 0) or arithmetic-coded with the element's own draws as probabilities (flag 1,
 //! [`super::path`]), whichever is shorter. `"gprs-parallel"` writes the winning process j in
-//! ⌈log₂ J⌉ bits, then the Elias delta code of its arrival index n_j.
+//! ⌈log₂ J⌉ bits, then the Elias delta code of its arrival index n_j. `"gprs-dyadic"` writes
+//! the Elias delta code of its heap index H (< 2¹²⁷; its path bits are fair coin flips).
 //!
 //! The proposal's parameters are not stored: the decoder is given them. [`Container::parse`]
 //! validates every field, the exact length, the padding and the checksum, and raises
@@ -35,7 +36,7 @@ use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, RecError, Result};
 use crate::random::ElementStream;
-use crate::sampler::{gprs_branch, gprs_parallel, Method};
+use crate::sampler::{gprs_branch, gprs_dyadic, gprs_parallel, Method};
 
 /// The magic bytes.
 pub const MAGIC: [u8; 4] = *b"RECF";
@@ -170,7 +171,7 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
     for (element, &index) in indices.iter().enumerate() {
         let start = payload.bit_length();
         match header.method {
-            Method::Gprs | Method::Pfr => write_delta(&mut payload, index),
+            Method::Gprs | Method::Pfr | Method::GprsDyadic => write_delta(&mut payload, index),
             Method::GprsParallel => {
                 let (process, arrival) = gprs_parallel::unpack_index(index);
                 payload.write_bits(process as u128, process_bits(header.method_parameter));
@@ -257,6 +258,7 @@ impl Container {
         for element in 0..count {
             let index = match header.method {
                 Method::Gprs | Method::Pfr => read_delta(&mut reader, 64),
+                Method::GprsDyadic => read_delta(&mut reader, gprs_dyadic::MAX_DEPTH),
                 Method::GprsParallel => {
                     let processes = header.method_parameter;
                     match reader.read_bits(process_bits(processes)) {

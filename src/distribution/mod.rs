@@ -98,6 +98,20 @@ impl TailInterval {
     /// largest endpoint tail), so a draw can never land on or outside an end.
     #[inline]
     pub fn point_at(&self, draw: UnitDraw, mass: f64) -> Result<TailPoint> {
+        let from_left = draw.is_lower_half();
+        let fraction = if from_left { draw.value() } else { draw.complement() };
+        self.place(from_left, fraction * mass, mass)
+    }
+
+    /// The point halving the interval's P-mass (`mass = self.mass()`), with the same
+    /// resolution checks as [`point_at`](Self::point_at).
+    pub fn midpoint(&self, mass: f64) -> Result<TailPoint> {
+        self.place(true, 0.5 * mass, mass)
+    }
+
+    /// The point `offset` of P-mass from the left end (or from the right end).
+    #[inline]
+    fn place(&self, from_left: bool, offset: f64, mass: f64) -> Result<TailPoint> {
         let scale = self.left.tail().max(self.right.tail());
         if !(mass > MIN_RELATIVE_MASS * scale) {
             return Err(RecError::SearchLimit(format!(
@@ -107,8 +121,6 @@ impl TailInterval {
                  branch-and-bound (try method=\"gprs\" or a proposal closer to the target)"
             )));
         }
-        let from_left = draw.is_lower_half();
-        let offset = if from_left { draw.value() } else { draw.complement() } * mass;
         let point = match (self.left, self.right, from_left) {
             (TailPoint::Lower(a), TailPoint::Lower(_), true) => TailPoint::Lower(a + offset),
             (TailPoint::Lower(_), TailPoint::Lower(b), false) => TailPoint::Lower(b - offset),

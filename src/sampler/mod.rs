@@ -7,6 +7,7 @@
 
 pub mod gprs;
 pub mod gprs_branch;
+pub mod gprs_dyadic;
 pub mod gprs_parallel;
 pub mod pfr;
 
@@ -24,11 +25,14 @@ pub enum Method {
     Pfr,
     /// `"gprs-parallel"`: J processes of rate 1/J; sends (process, arrival index).
     GprsParallel,
+    /// `"gprs-dyadic"`: best-first branch-and-bound over P-median splits; sends the heap index.
+    GprsDyadic,
 }
 
 impl Method {
     /// Every method, in stream-id order.
-    pub const ALL: [Method; 4] = [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel];
+    pub const ALL: [Method; 5] =
+        [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel, Method::GprsDyadic];
 
     /// The user-facing name.
     pub fn name(self) -> &'static str {
@@ -37,6 +41,7 @@ impl Method {
             Method::GprsBranch => "gprs-bb",
             Method::Pfr => "pfr",
             Method::GprsParallel => "gprs-parallel",
+            Method::GprsDyadic => "gprs-dyadic",
         }
     }
 
@@ -47,6 +52,7 @@ impl Method {
             Method::GprsBranch => 2,
             Method::Pfr => 3,
             Method::GprsParallel => 4,
+            Method::GprsDyadic => 5,
         }
     }
 
@@ -71,6 +77,7 @@ impl Method {
         match self {
             Method::Gprs | Method::Pfr | Method::GprsParallel => gprs::DEFAULT_MAX_STEPS,
             Method::GprsBranch => gprs_branch::MAX_DEPTH as u64,
+            Method::GprsDyadic => gprs_dyadic::DEFAULT_MAX_STEPS,
         }
     }
 }
