@@ -17,7 +17,7 @@ use crate::distribution::Normal;
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
 use crate::ratio::NormalRatio;
-use crate::sampler::{gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr, Encoded, Method};
+use crate::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr, Encoded, Method};
 
 /// Parameters of a batch of Normal targets against Normal proposals, already broadcast to a
 /// common length.
@@ -187,6 +187,9 @@ pub fn encode_element(ratio: &NormalRatio, settings: &EncodeSettings, index: usi
         Method::GprsDyadic => {
             gprs_dyadic::encode(ratio, &ratio.proposal, settings.seed, stream_index, settings.max_steps)
         }
+        Method::AstarBranch => {
+            astar_branch::encode(ratio, &ratio.proposal, settings.seed, stream_index, settings.max_steps)
+        }
         Method::GprsParallel => gprs_parallel::encode(
             ratio,
             &ratio.proposal,
@@ -258,6 +261,7 @@ pub fn decode_normal(
                 gprs_parallel::decode(&proposal, header.seed, stream_index, header.method_parameter, indices[i])
             }
             Method::GprsDyadic => gprs_dyadic::decode(&proposal, header.seed, stream_index, indices[i]),
+            Method::AstarBranch => astar_branch::decode(&proposal, header.seed, stream_index, indices[i]),
         };
         decoded.map_err(|e| match e {
             RecError::SearchLimit(m) => RecError::CorruptStream(format!(

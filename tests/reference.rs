@@ -1,4 +1,5 @@
 //! The core's special functions and divergences against statrs as an independent reference.
+#![allow(clippy::excessive_precision)]
 
 use rec_fast::distribution::Normal;
 use rec_fast::divergence::normal_kl_divergence;

@@ -7,8 +7,14 @@ use rec_fast::distribution::Normal;
 use rec_fast::divergence::{normal_kl_divergence, normal_max_divergence};
 use rec_fast::sampler::Method;
 
-const METHODS: [Method; 5] =
-    [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel, Method::GprsDyadic];
+const METHODS: [Method; 6] = [
+    Method::Gprs,
+    Method::GprsBranch,
+    Method::Pfr,
+    Method::GprsParallel,
+    Method::GprsDyadic,
+    Method::AstarBranch,
+];
 
 #[test]
 fn samples_are_exactly_distributed_as_the_target() {
@@ -17,6 +23,9 @@ fn samples_are_exactly_distributed_as_the_target() {
         for method in METHODS {
             if matches!(method, Method::Gprs | Method::Pfr | Method::GprsParallel) && scale > 0.98 {
                 continue; // D∞ of 50 and 500 bits: global searches would need 2^D∞ steps.
+            }
+            if method == Method::AstarBranch && scale > 0.998 {
+                continue; // AS*'s depth grows with D∞: 500 bits exceed its 127 levels (tested below).
             }
             let encoding = encode_copies(loc, scale, 20_000, method, 11, None);
             let p = ks_p_value(&encoding.samples, loc, scale);
@@ -136,4 +145,30 @@ fn dyadic_depth_tracks_kl_not_max_divergence() {
     let (low, high) = (increments.iter().cloned().fold(f64::INFINITY, f64::min), increments.iter().cloned().fold(0.0, f64::max));
     assert!(low > 2.0 && high / low < 1.3, "depths {depths:?}");
     eprintln!("dyadic mean depths at KL 2.5/6.5/10.5/14.5 bits: {depths:?}; D∞ sweep: {flat:?}");
+}
+
+#[test]
+fn astar_depth_grows_with_max_divergence_until_its_bound() {
+    // KL = 1 bit, D∞ ≈ 500 bits: A*'s lower bound T/r* cannot prune the mode's subtree before
+    // depth ≈ D∞, so the search reports its depth bound instead of running away.
+    let target_loc = [1.1774];
+    let (target_scale, proposal_loc, proposal_scale) = ([0.999], [0.0], [1.0]);
+    let pairs = rec_fast::batch::NormalPairs {
+        target_loc: &target_loc,
+        target_scale: &target_scale,
+        proposal_loc: &proposal_loc,
+        proposal_scale: &proposal_scale,
+    };
+    let settings = rec_fast::batch::EncodeSettings::new(Method::AstarBranch, 1);
+    let error = rec_fast::batch::encode_normal(&pairs, &settings).unwrap_err();
+    assert!(matches!(error, rec_fast::error::RecError::SearchLimit(_)), "{error}");
+    // Same pairs with moderate D∞: A* examines more nodes than branch-and-bound GPRS.
+    for (loc, scale) in [(1.0, 0.25), (3.0, 0.1), (0.3, 0.01)] {
+        let mean_steps = |method| {
+            let encoding = encode_copies(loc, scale, 4000, method, 6, None);
+            encoding.steps.iter().sum::<u64>() as f64 / 4000.0
+        };
+        let (astar, gprs) = (mean_steps(Method::AstarBranch), mean_steps(Method::GprsBranch));
+        assert!(astar > gprs, "N({loc}, {scale}): A* {astar} vs GPRS {gprs} steps");
+    }
 }

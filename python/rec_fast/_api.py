@@ -179,7 +179,7 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         ratio dQ/dP must be bounded (target scale < proposal scale, or Q = P).
     seed : int in [0, 2**64)
         The seed shared with the decoder.
-    method : {"gprs", "gprs-bb", "pfr", "gprs-parallel", "gprs-dyadic"}
+    method : {"gprs", "gprs-bb", "pfr", "gprs-parallel", "gprs-dyadic", "astar-bb"}
         ``"gprs"``: global greedy Poisson rejection sampling, E[steps] = 2^D∞.
         ``"gprs-bb"``: branch-and-bound GPRS splitting on the sample, E[steps] = O(KL).
         ``"pfr"``: Poisson functional representation / global A* coding (Li & El Gamal 2018),
@@ -187,9 +187,11 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         ``"gprs-parallel"``: parallel GPRS with ``processes`` = J processes of rate 1/J
         (Flamich 2023); 2^D∞ arrivals in total, 2^D∞/J per process; sends (j, n_j).
         ``"gprs-dyadic"``: best-first branch-and-bound over P-median splits; depth ≈ KL.
+        ``"astar-bb"``: A* coding with branch-and-bound split on the sample (Flamich, Markou &
+        Hernández-Lobato 2022); more nodes than "gprs-bb", depth growing with D∞.
     max_steps : int, optional
         Bound on arrivals per element (default 2**24 for "gprs", "pfr" and "gprs-parallel",
-        2**16 nodes for "gprs-dyadic"; "gprs-bb" is capped at 127).
+        2**16 nodes for "gprs-dyadic" and "astar-bb"; "gprs-bb" is capped at 127).
         Reaching it raises :class:`SearchLimitError`.
     threads : int, optional
         Worker threads (default: all cores). Results do not depend on it.

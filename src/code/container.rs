@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `b"RECF"` |
 //! | 4 | 1 | format version = 1 |
-//! | 5 | 1 | method id (1 `"gprs"`, 2 `"gprs-bb"`, 3 `"pfr"`, 4 `"gprs-parallel"`, 5 `"gprs-dyadic"`) |
+//! | 5 | 1 | method id (1 `"gprs"`, 2 `"gprs-bb"`, 3 `"pfr"`, 4 `"gprs-parallel"`, 5 `"gprs-dyadic"`, 6 `"astar-bb"`) |
 //! | 6 | 1 | target family id (1 = Normal) |
 //! | 7 | 1 | proposal family id (1 = Normal) |
 //! | 8 | 8 | seed (u64) |
@@ -26,17 +26,19 @@
 //! [`super::path`]), whichever is shorter. `"gprs-parallel"` writes the winning process j in
 //! ⌈log₂ J⌉ bits, then the Elias delta code of its arrival index n_j. `"gprs-dyadic"` writes
 //! the Elias delta code of its heap index H (< 2¹²⁷; its path bits are fair coin flips).
+//! `"astar-bb"` writes its heap index like `"gprs-bb"` (depth, flag, raw or arithmetic path),
+//! with the split draw of level k taken from the stream of the path's node at level k.
 //!
 //! The proposal's parameters are not stored: the decoder is given them. [`Container::parse`]
 //! validates every field, the exact length, the padding and the checksum, and raises
 //! [`RecError::CorruptStream`](crate::error::RecError::CorruptStream) on any mismatch.
 
-use super::path::{read_path, write_path};
+use super::path::{read_path_with, write_path_with};
 use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, RecError, Result};
-use crate::random::ElementStream;
-use crate::sampler::{gprs_branch, gprs_dyadic, gprs_parallel, Method};
+use crate::random::{ElementStream, UnitDraw};
+use crate::sampler::{astar_branch, gprs_branch, gprs_dyadic, gprs_parallel, Method};
 
 /// The magic bytes.
 pub const MAGIC: [u8; 4] = *b"RECF";
@@ -178,19 +180,15 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
                 write_delta(&mut payload, arrival as u128);
             }
             Method::GprsBranch => {
+                let mut stream = header.element_stream(element as u64);
+                write_search_path(&mut payload, index, |_| stream.next_location());
+            }
+            Method::AstarBranch => {
                 let depth = 128 - index.leading_zeros();
-                write_delta(&mut payload, depth as u128);
-                if depth > 1 {
-                    let mut arithmetic = BitWriter::new();
-                    let length = write_path(&mut arithmetic, index, &mut header.element_stream(element as u64));
-                    if length < (depth - 1) as u64 {
-                        payload.write_bits(1, 1);
-                        payload.append(&arithmetic);
-                    } else {
-                        payload.write_bits(0, 1);
-                        payload.write_bits(index, depth - 1);
-                    }
-                }
+                let stream_index = header.index_offset.wrapping_add(element as u64);
+                write_search_path(&mut payload, index, |level| {
+                    astar_branch::node_location(header.seed, stream_index, index >> (depth - 1 - level))
+                });
             }
         }
         lengths.push((payload.bit_length() - start) as u32);
@@ -212,6 +210,45 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
     let checksum = crc32(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
     Ok((out, lengths))
+}
+
+/// Writes a split-on-sample search path: the Elias delta code of its depth D, then for D > 1
+/// a flag and the D − 1 path bits, raw (flag 0) or arithmetic-coded with the split draws as
+/// probabilities (flag 1), whichever is shorter.
+fn write_search_path<F: FnMut(u32) -> UnitDraw>(payload: &mut BitWriter, heap_index: u128, draw_at_level: F) {
+    let depth = 128 - heap_index.leading_zeros();
+    write_delta(payload, depth as u128);
+    if depth > 1 {
+        let mut arithmetic = BitWriter::new();
+        let length = write_path_with(&mut arithmetic, heap_index, draw_at_level);
+        if length < (depth - 1) as u64 {
+            payload.write_bits(1, 1);
+            payload.append(&arithmetic);
+        } else {
+            payload.write_bits(0, 1);
+            payload.write_bits(heap_index, depth - 1);
+        }
+    }
+}
+
+/// Reads what [`write_search_path`] wrote; `draw_at_level(k, prefix)` gives the split draw of
+/// the node `prefix` at level k.
+fn read_search_path<F: FnMut(u32, u128) -> UnitDraw>(reader: &mut BitReader<'_>, draw_at_level: F) -> Result<u128> {
+    let depth = read_delta(reader, 7)? as u32;
+    if depth > gprs_branch::MAX_DEPTH {
+        return Err(corrupt!("search depth {depth} exceeds {}", gprs_branch::MAX_DEPTH));
+    }
+    if depth == 1 {
+        return Ok(1);
+    }
+    match reader.read_bit() {
+        Some(0) => reader
+            .read_bits(depth - 1)
+            .map(|path| (1u128 << (depth - 1)) | path)
+            .ok_or_else(|| corrupt!("the payload ends inside a search path")),
+        Some(_) => read_path_with(reader, depth, draw_at_level),
+        None => Err(corrupt!("the payload ends before a path-code flag")),
+    }
 }
 
 /// Bits of the process number of `"gprs-parallel"`: ⌈log₂ J⌉.
@@ -268,23 +305,16 @@ impl Container {
                         None => Err(corrupt!("the payload ends inside a process number")),
                     }
                 }
-                Method::GprsBranch => read_delta(&mut reader, 7).and_then(|depth| {
-                    let depth = depth as u32;
-                    if depth > gprs_branch::MAX_DEPTH {
-                        return Err(corrupt!("search depth {depth} exceeds {}", gprs_branch::MAX_DEPTH));
-                    }
-                    if depth == 1 {
-                        return Ok(1);
-                    }
-                    match reader.read_bit() {
-                        Some(0) => reader
-                            .read_bits(depth - 1)
-                            .map(|path| (1u128 << (depth - 1)) | path)
-                            .ok_or_else(|| corrupt!("the payload ends inside a search path")),
-                        Some(_) => read_path(&mut reader, depth, &mut header.element_stream(element)),
-                        None => Err(corrupt!("the payload ends before a path-code flag")),
-                    }
-                }),
+                Method::GprsBranch => {
+                    let mut stream = header.element_stream(element);
+                    read_search_path(&mut reader, |_, _| stream.next_location())
+                }
+                Method::AstarBranch => {
+                    let stream_index = header.index_offset.wrapping_add(element);
+                    read_search_path(&mut reader, |_, prefix| {
+                        astar_branch::node_location(header.seed, stream_index, prefix)
+                    })
+                }
             };
             indices.push(index.map_err(|e| e.at_element(element as usize))?);
         }

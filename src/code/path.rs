@@ -16,7 +16,7 @@
 
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, Result};
-use crate::random::ElementStream;
+use crate::random::{ElementStream, UnitDraw};
 
 const HALF: u64 = 1 << 31;
 const QUARTER: u64 = 1 << 30;
@@ -39,6 +39,12 @@ fn split_point(low: u64, high: u64, probability: u64) -> u64 {
 /// drawing the probabilities from `stream` (a fresh stream of the element); returns its length
 /// in bits (0 when D = 1).
 pub fn write_path(writer: &mut BitWriter, heap_index: u128, stream: &mut ElementStream) -> u64 {
+    write_path_with(writer, heap_index, |_| stream.next_location())
+}
+
+/// [`write_path`] with the location draw that splits level k (0 at the root) given by
+/// `draw_at_level(k)`, called once per level in order.
+pub fn write_path_with<F: FnMut(u32) -> UnitDraw>(writer: &mut BitWriter, heap_index: u128, mut draw_at_level: F) -> u64 {
     let depth = 128 - heap_index.leading_zeros();
     if depth <= 1 {
         return 0;
@@ -54,7 +60,8 @@ pub fn write_path(writer: &mut BitWriter, heap_index: u128, stream: &mut Element
     };
     for level in (0..depth - 1).rev() {
         let bit = ((heap_index >> level) & 1) as u8;
-        let split = split_point(low, high, left_probability(stream.next_location().integer()));
+        let draw = draw_at_level(depth - 2 - level);
+        let split = split_point(low, high, left_probability(draw.integer()));
         if bit == 0 {
             high = split;
         } else {
@@ -86,6 +93,16 @@ pub fn write_path(writer: &mut BitWriter, heap_index: u128, stream: &mut Element
 /// Decodes the path of an element of depth `depth` whose arithmetic code starts at the
 /// reader's position, advancing the reader past exactly that code; returns the heap index.
 pub fn read_path(reader: &mut BitReader<'_>, depth: u32, stream: &mut ElementStream) -> Result<u128> {
+    read_path_with(reader, depth, |_, _| stream.next_location())
+}
+
+/// [`read_path`] with the location draw of level k given by `draw_at_level(k, prefix)`, where
+/// `prefix` is the heap index of the node at level k (the path decoded so far).
+pub fn read_path_with<F: FnMut(u32, u128) -> UnitDraw>(
+    reader: &mut BitReader<'_>,
+    depth: u32,
+    mut draw_at_level: F,
+) -> Result<u128> {
     if depth <= 1 {
         return Ok(1);
     }
@@ -104,8 +121,8 @@ pub fn read_path(reader: &mut BitReader<'_>, depth: u32, stream: &mut ElementStr
     }
     let mut shifts = 0u64;
     let mut heap_index: u128 = 1;
-    for _ in 0..depth - 1 {
-        let split = split_point(low, high, left_probability(stream.next_location().integer()));
+    for level in 0..depth - 1 {
+        let split = split_point(low, high, left_probability(draw_at_level(level, heap_index).integer()));
         let bit = if value <= split {
             high = split;
             0

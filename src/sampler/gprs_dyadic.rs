@@ -60,8 +60,8 @@ impl Ord for Node {
 /// The location of an interval end (the ends of the line are ±∞).
 fn end_location<D: CodingDistribution + ?Sized>(proposal: &D, point: TailPoint) -> f64 {
     match point {
-        TailPoint::Lower(p) if p == 0.0 => f64::NEG_INFINITY,
-        TailPoint::Upper(q) if q == 0.0 => f64::INFINITY,
+        TailPoint::Lower(0.0) => f64::NEG_INFINITY,
+        TailPoint::Upper(0.0) => f64::INFINITY,
         other => proposal.quantile(other),
     }
 }

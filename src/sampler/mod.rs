@@ -5,6 +5,7 @@
 //! arrivals it examined and the integer it sends; and a decoder that rebuilds the sample from
 //! that integer and the same stream, without ever evaluating the target or σ.
 
+pub mod astar_branch;
 pub mod gprs;
 pub mod gprs_branch;
 pub mod gprs_dyadic;
@@ -27,12 +28,20 @@ pub enum Method {
     GprsParallel,
     /// `"gprs-dyadic"`: best-first branch-and-bound over P-median splits; sends the heap index.
     GprsDyadic,
+    /// `"astar-bb"`: A* coding with branch-and-bound split on the sample; sends the heap index.
+    AstarBranch,
 }
 
 impl Method {
     /// Every method, in stream-id order.
-    pub const ALL: [Method; 5] =
-        [Method::Gprs, Method::GprsBranch, Method::Pfr, Method::GprsParallel, Method::GprsDyadic];
+    pub const ALL: [Method; 6] = [
+        Method::Gprs,
+        Method::GprsBranch,
+        Method::Pfr,
+        Method::GprsParallel,
+        Method::GprsDyadic,
+        Method::AstarBranch,
+    ];
 
     /// The user-facing name.
     pub fn name(self) -> &'static str {
@@ -42,6 +51,7 @@ impl Method {
             Method::Pfr => "pfr",
             Method::GprsParallel => "gprs-parallel",
             Method::GprsDyadic => "gprs-dyadic",
+            Method::AstarBranch => "astar-bb",
         }
     }
 
@@ -53,6 +63,7 @@ impl Method {
             Method::Pfr => 3,
             Method::GprsParallel => 4,
             Method::GprsDyadic => 5,
+            Method::AstarBranch => 6,
         }
     }
 
@@ -78,6 +89,7 @@ impl Method {
             Method::Gprs | Method::Pfr | Method::GprsParallel => gprs::DEFAULT_MAX_STEPS,
             Method::GprsBranch => gprs_branch::MAX_DEPTH as u64,
             Method::GprsDyadic => gprs_dyadic::DEFAULT_MAX_STEPS,
+            Method::AstarBranch => astar_branch::DEFAULT_MAX_STEPS,
         }
     }
 }

@@ -1,0 +1,156 @@
+//! A* coding with branch-and-bound, splitting on the sample (AS*; Flamich, Markou &
+//! Hernández-Lobato 2022), for 1-D unimodal ratios.
+//!
+//! The same tree of arrivals as branch-and-bound GPRS: node H (root 1) carries the first
+//! arrival of the Poisson process in its interval B_H after its parent's, T_H = T_parent +
+//! E_H/P(B_H), X_H ~ P restricted to B_H; B_H is split at X_H into the children 2H (left part)
+//! and 2H + 1 (right part). A* looks for the arrival with the smallest score T/r(X) — the
+//! Poisson functional representation, so the winner is exactly Q-distributed — visiting nodes
+//! in order of their lower bound T_H / sup_{B_H} r and stopping once that bound reaches the best
+//! score found. Unlike GPRS it cannot stop at the first good arrival, so it examines more nodes.
+//! Scores are compared in logs: ln T − ln r* + d(X); bounds use the smallest deficit in B_H.
+//!
+//! Each node draws from its own stream [`ElementStream::for_node`] (time, then location); the
+//! decoder replays the split points along H's path, one draw per level.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::Encoded;
+use crate::distribution::{CodingDistribution, TailInterval};
+use crate::error::{RecError, Result};
+use crate::random::ElementStream;
+use crate::ratio::DensityRatio;
+
+/// The deepest node: H must fit in 127 bits.
+pub const MAX_DEPTH: u32 = 127;
+/// Default bound on the nodes one element's search may examine (2¹⁶).
+pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
+
+struct Node {
+    /// ln T − ln r* + inf_{B} d: a lower bound on the log score of every arrival in the subtree.
+    bound: f64,
+    time: f64,
+    heap_index: u128,
+    interval: TailInterval,
+    left_x: f64,
+    right_x: f64,
+}
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Node {}
+impl PartialOrd for Node {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Node {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Reversed: BinaryHeap is a max-heap.
+        other.bound.total_cmp(&self.bound).then(other.heap_index.cmp(&self.heap_index))
+    }
+}
+
+/// Encodes one element; at most `max_steps` nodes are examined.
+pub fn encode<R, D>(ratio: &R, proposal: &D, seed: u64, stream_index: u64, max_steps: u64) -> Result<Encoded>
+where
+    R: DensityRatio + ?Sized,
+    D: CodingDistribution + ?Sized,
+{
+    let mode = ratio.mode();
+    let log_max_ratio = ratio.log_max_ratio();
+    let smallest_deficit = |left_x: f64, right_x: f64| {
+        if left_x < mode && mode < right_x {
+            0.0
+        } else {
+            ratio.deficit(left_x).min(ratio.deficit(right_x))
+        }
+    };
+    let mut queue = BinaryHeap::new();
+    let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
+    queue.push(Node {
+        bound: libm::log(root_time) - log_max_ratio,
+        time: root_time,
+        heap_index: 1,
+        interval: TailInterval::WHOLE_LINE,
+        left_x: f64::NEG_INFINITY,
+        right_x: f64::INFINITY,
+    });
+    // (log score, sample, heap index) of the best arrival so far.
+    let mut best: Option<(f64, f64, u128)> = None;
+    let mut step = 0u64;
+    while let Some(node) = queue.pop() {
+        if let Some((score, sample, heap_index)) = best {
+            if node.bound >= score {
+                return Ok(Encoded { sample, steps: step, index: heap_index });
+            }
+        }
+        step += 1;
+        if step > max_steps {
+            return Err(RecError::SearchLimit(format!(
+                "A* coding examined max_steps = {max_steps} nodes without proving its best arrival"
+            )));
+        }
+        let mass = node.interval.mass();
+        let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
+        let point = node.interval.point_at(location, mass)?;
+        let sample = proposal.quantile(point);
+        let score = libm::log(node.time) - log_max_ratio + ratio.deficit(sample);
+        if best.is_none_or(|(best_score, _, _)| score < best_score) {
+            best = Some((score, sample, node.heap_index));
+        }
+        let best_score = best.expect("set above").0;
+        let children = [
+            (TailInterval { left: node.interval.left, right: point }, node.left_x, sample, 2 * node.heap_index),
+            (TailInterval { left: point, right: node.interval.right }, sample, node.right_x, 2 * node.heap_index + 1),
+        ];
+        for (interval, left_x, right_x, heap_index) in children {
+            let exponential = ElementStream::for_node(seed, stream_index, heap_index).next_unit().exponential();
+            let time = node.time + exponential / interval.mass();
+            let bound = libm::log(time) - log_max_ratio + smallest_deficit(left_x, right_x);
+            if bound >= best_score {
+                continue;
+            }
+            if heap_index >> MAX_DEPTH != 0 {
+                return Err(RecError::SearchLimit(format!(
+                    "A* coding reached its depth bound of {MAX_DEPTH} levels"
+                )));
+            }
+            queue.push(Node { bound, time, heap_index, interval, left_x, right_x });
+        }
+    }
+    let (_, sample, heap_index) = best.expect("the root is always examined");
+    Ok(Encoded { sample, steps: step, index: heap_index })
+}
+
+/// The location draw of node `heap_index` (its second u64).
+pub fn node_location(seed: u64, stream_index: u64, heap_index: u128) -> crate::random::UnitDraw {
+    ElementStream::for_node(seed, stream_index, heap_index).next_location()
+}
+
+/// Decodes one element from its heap index H ≥ 1 by replaying the split points along its path.
+pub fn decode<D>(proposal: &D, seed: u64, stream_index: u64, heap_index: u128) -> Result<f64>
+where
+    D: CodingDistribution + ?Sized,
+{
+    if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
+        return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
+    }
+    let depth = 128 - heap_index.leading_zeros();
+    let mut interval = TailInterval::WHOLE_LINE;
+    for level in (0..depth - 1).rev() {
+        let ancestor = heap_index >> (level + 1);
+        let point = interval.point_at(node_location(seed, stream_index, ancestor), interval.mass())?;
+        if (heap_index >> level) & 1 == 1 {
+            interval.left = point;
+        } else {
+            interval.right = point;
+        }
+    }
+    let location = node_location(seed, stream_index, heap_index);
+    Ok(proposal.quantile(interval.point_at(location, interval.mass())?))
+}
