@@ -7,14 +7,7 @@ use rec_fast::distribution::Normal;
 use rec_fast::divergence::{normal_kl_divergence, normal_max_divergence};
 use rec_fast::sampler::Method;
 
-const METHODS: [Method; 6] = [
-    Method::Gprs,
-    Method::GprsBranch,
-    Method::Pfr,
-    Method::GprsParallel,
-    Method::GprsDyadic,
-    Method::AstarBranch,
-];
+const METHODS: [Method; 6] = Method::ALL;
 
 #[test]
 fn samples_are_exactly_distributed_as_the_target() {

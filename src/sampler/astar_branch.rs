@@ -13,10 +13,9 @@
 //! Each node draws from its own stream [`ElementStream::for_node`] (time, then location); the
 //! decoder replays the split points along H's path, one draw per level.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::Encoded;
+use super::{gprs_branch, Earliest, Encoded};
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
@@ -27,6 +26,7 @@ pub const MAX_DEPTH: u32 = 127;
 /// Default bound on the nodes one element's search may examine (2¹⁶).
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
 
+/// A pending node of the search tree (queued by its lower bound).
 struct Node {
     /// ln T − ln r* + inf_{B} d: a lower bound on the log score of every arrival in the subtree.
     bound: f64,
@@ -37,21 +37,9 @@ struct Node {
     right_x: f64,
 }
 
-impl PartialEq for Node {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Node {}
-impl PartialOrd for Node {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Node {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap.
-        other.bound.total_cmp(&self.bound).then(other.heap_index.cmp(&self.heap_index))
+impl Node {
+    fn queued(self) -> Earliest<Node> {
+        Earliest { key: self.bound, tie: self.heap_index, item: self }
     }
 }
 
@@ -72,18 +60,21 @@ where
     };
     let mut queue = BinaryHeap::new();
     let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
-    queue.push(Node {
-        bound: libm::log(root_time) - log_max_ratio,
-        time: root_time,
-        heap_index: 1,
-        interval: TailInterval::WHOLE_LINE,
-        left_x: f64::NEG_INFINITY,
-        right_x: f64::INFINITY,
-    });
+    queue.push(
+        Node {
+            bound: libm::log(root_time) - log_max_ratio,
+            time: root_time,
+            heap_index: 1,
+            interval: TailInterval::WHOLE_LINE,
+            left_x: f64::NEG_INFINITY,
+            right_x: f64::INFINITY,
+        }
+        .queued(),
+    );
     // (log score, sample, heap index) of the best arrival so far.
     let mut best: Option<(f64, f64, u128)> = None;
     let mut step = 0u64;
-    while let Some(node) = queue.pop() {
+    while let Some(Earliest { item: node, .. }) = queue.pop() {
         if let Some((score, sample, heap_index)) = best {
             if node.bound >= score {
                 return Ok(Encoded { sample, steps: step, index: heap_index });
@@ -120,7 +111,7 @@ where
                     "A* coding reached its depth bound of {MAX_DEPTH} levels"
                 )));
             }
-            queue.push(Node { bound, time, heap_index, interval, left_x, right_x });
+            queue.push(Node { bound, time, heap_index, interval, left_x, right_x }.queued());
         }
     }
     let (_, sample, heap_index) = best.expect("the root is always examined");
@@ -140,17 +131,7 @@ where
     if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
-    let depth = 128 - heap_index.leading_zeros();
-    let mut interval = TailInterval::WHOLE_LINE;
-    for level in (0..depth - 1).rev() {
-        let ancestor = heap_index >> (level + 1);
-        let point = interval.point_at(node_location(seed, stream_index, ancestor), interval.mass())?;
-        if (heap_index >> level) & 1 == 1 {
-            interval.left = point;
-        } else {
-            interval.right = point;
-        }
-    }
+    let interval = gprs_branch::replay_path(heap_index, |ancestor| node_location(seed, stream_index, ancestor))?;
     let location = node_location(seed, stream_index, heap_index);
     Ok(proposal.quantile(interval.point_at(location, interval.mass())?))
 }

@@ -14,7 +14,7 @@
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
-use crate::random::ElementStream;
+use crate::random::{ElementStream, UnitDraw};
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
 
@@ -56,6 +56,23 @@ where
     )))
 }
 
+/// The interval a split-on-sample search reaches at node H: from the root, each ancestor's
+/// location draw (`draw_of(ancestor heap index)`, called root first) splits the interval and
+/// H's next bit keeps the right part (1) or the left part (0).
+pub fn replay_path<F: FnMut(u128) -> UnitDraw>(heap_index: u128, mut draw_of: F) -> Result<TailInterval> {
+    let depth = 128 - heap_index.leading_zeros();
+    let mut interval = TailInterval::WHOLE_LINE;
+    for level in (0..depth - 1).rev() {
+        let point = interval.point_at(draw_of(heap_index >> (level + 1)), interval.mass())?;
+        if (heap_index >> level) & 1 == 1 {
+            interval.left = point;
+        } else {
+            interval.right = point;
+        }
+    }
+    Ok(interval)
+}
+
 /// Decodes one element from its heap index H ≥ 1.
 pub fn decode<D>(proposal: &D, stream: &mut ElementStream, heap_index: u128) -> Result<f64>
 where
@@ -64,17 +81,7 @@ where
     if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
-    let depth = 128 - heap_index.leading_zeros();
-    let mut interval = TailInterval::WHOLE_LINE;
-    for level in (0..depth - 1).rev() {
-        let location = stream.next_location();
-        let point = interval.point_at(location, interval.mass())?;
-        if (heap_index >> level) & 1 == 1 {
-            interval.left = point;
-        } else {
-            interval.right = point;
-        }
-    }
+    let interval = replay_path(heap_index, |_| stream.next_location())?;
     let location = stream.next_location();
     let point = interval.point_at(location, interval.mass())?;
     Ok(proposal.quantile(point))

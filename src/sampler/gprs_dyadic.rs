@@ -14,10 +14,9 @@
 //! second: its location), so the decoder rebuilds B_H by halving and makes one draw: decoding
 //! costs the depth of H in halvings plus one quantile. The code of H is its Elias delta code.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::Encoded;
+use super::{Earliest, Encoded};
 use crate::distribution::{CodingDistribution, TailInterval, TailPoint};
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
@@ -29,7 +28,7 @@ pub const MAX_DEPTH: u32 = 127;
 /// Default bound on the nodes one element's search may examine (2¹⁶).
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
 
-/// A pending node of the search tree, ordered by arrival time for a min-heap.
+/// A pending node of the search tree (queued by its arrival time).
 struct Node {
     time: f64,
     heap_index: u128,
@@ -39,21 +38,9 @@ struct Node {
     right_x: f64,
 }
 
-impl PartialEq for Node {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Node {}
-impl PartialOrd for Node {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Node {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap.
-        other.time.total_cmp(&self.time).then(other.heap_index.cmp(&self.heap_index))
+impl Node {
+    fn queued(self) -> Earliest<Node> {
+        Earliest { key: self.time, tie: self.heap_index, item: self }
     }
 }
 
@@ -91,17 +78,20 @@ where
     let mut search = StretchSearch::new(ratio);
     let mut queue = BinaryHeap::new();
     let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
-    queue.push(Node {
-        time: root_time,
-        heap_index: 1,
-        interval: TailInterval::WHOLE_LINE,
-        left_x: f64::NEG_INFINITY,
-        right_x: f64::INFINITY,
-    });
+    queue.push(
+        Node {
+            time: root_time,
+            heap_index: 1,
+            interval: TailInterval::WHOLE_LINE,
+            left_x: f64::NEG_INFINITY,
+            right_x: f64::INFINITY,
+        }
+        .queued(),
+    );
     for step in 1..=max_steps {
         // The subtree holding the mode is never pruned (sup r = r* > σ⁻¹(t)), so the queue
         // cannot run empty before an acceptance.
-        let node = queue.pop().ok_or_else(|| RecError::SearchLimit("the dyadic search ran out of nodes".into()))?;
+        let node = queue.pop().ok_or_else(|| RecError::SearchLimit("the dyadic search ran out of nodes".into()))?.item;
         let mass = node.interval.mass();
         let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
         let sample = proposal.quantile(node.interval.point_at(location, mass)?);
@@ -130,7 +120,7 @@ where
                     "the dyadic search reached its depth bound of {MAX_DEPTH} levels"
                 )));
             }
-            queue.push(Node { time, heap_index, interval, left_x, right_x });
+            queue.push(Node { time, heap_index, interval, left_x, right_x }.queued());
         }
     }
     Err(RecError::SearchLimit(format!(

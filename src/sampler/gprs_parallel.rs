@@ -10,10 +10,9 @@
 //! is what makes the winner — the earliest acceptance — deterministic. It sends (j, n_j):
 //! j in ⌈log₂ J⌉ bits and n_j in Elias delta.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::Encoded;
+use super::{Earliest, Encoded};
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
@@ -33,31 +32,6 @@ pub fn pack_index(process: u32, arrival: u64) -> u128 {
 #[inline]
 pub fn unpack_index(index: u128) -> (u32, u64) {
     (index as u32, (index >> 32) as u64)
-}
-
-/// One process's next arrival, ordered by time (then process) for a min-heap.
-struct NextArrival {
-    time: f64,
-    process: u32,
-    arrival: u64,
-}
-
-impl PartialEq for NextArrival {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for NextArrival {}
-impl PartialOrd for NextArrival {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for NextArrival {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap.
-        other.time.total_cmp(&self.time).then(other.process.cmp(&self.process))
-    }
 }
 
 /// Encodes one element with `processes` = J processes; at most `max_steps` arrivals in total.
@@ -80,19 +54,21 @@ where
     let mut queue = BinaryHeap::with_capacity(processes as usize);
     for (j, stream) in streams.iter_mut().enumerate() {
         let time = rate_scale * stream.next_unit().exponential();
-        queue.push(NextArrival { time, process: j as u32, arrival: 1 });
+        // Item: (process, arrival index within it).
+        queue.push(Earliest { key: time, tie: j as u128, item: (j as u32, 1u64) });
     }
     let mut search = StretchSearch::new(ratio);
     for step in 1..=max_steps {
-        let next = queue.pop().expect("one pending arrival per process");
-        let stream = &mut streams[next.process as usize];
+        let Earliest { key: time, item: (process, arrival), .. } =
+            queue.pop().expect("one pending arrival per process");
+        let stream = &mut streams[process as usize];
         let point = TailInterval::WHOLE_LINE.point_at(stream.next_unit(), 1.0)?;
         let sample = proposal.quantile(point);
-        if search.accepts(next.time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, index: pack_index(next.process, next.arrival) });
+        if search.accepts(time, ratio.deficit(sample))? {
+            return Ok(Encoded { sample, steps: step, index: pack_index(process, arrival) });
         }
-        let time = next.time + rate_scale * stream.next_unit().exponential();
-        queue.push(NextArrival { time, process: next.process, arrival: next.arrival + 1 });
+        let next_time = time + rate_scale * stream.next_unit().exponential();
+        queue.push(Earliest { key: next_time, tie: process as u128, item: (process, arrival + 1) });
     }
     Err(RecError::SearchLimit(format!(
         "parallel GPRS examined max_steps = {max_steps} arrivals over {processes} processes \

@@ -12,6 +12,8 @@ pub mod gprs_dyadic;
 pub mod gprs_parallel;
 pub mod pfr;
 
+use std::cmp::Ordering;
+
 use crate::error::{RecError, Result};
 
 /// The channel-simulation methods, with the names the Python API uses.
@@ -103,4 +105,30 @@ pub struct Encoded {
     pub steps: u64,
     /// The integer sent: the arrival index n (global) or the heap index H (branch-and-bound).
     pub index: u128,
+}
+
+/// An entry of a min-heap (`std::collections::BinaryHeap` is a max-heap): ordered so that the
+/// smallest `key` pops first, ties broken by the smaller `tie` (a process or heap index), which
+/// keeps the search order — and so the result — deterministic.
+pub(crate) struct Earliest<T> {
+    pub key: f64,
+    pub tie: u128,
+    pub item: T,
+}
+
+impl<T> PartialEq for Earliest<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl<T> Eq for Earliest<T> {}
+impl<T> PartialOrd for Earliest<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Earliest<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.total_cmp(&self.key).then(other.tie.cmp(&self.tie))
+    }
 }
