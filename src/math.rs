@@ -40,8 +40,7 @@ pub fn normal_sf(z: f64) -> f64 {
 pub fn normal_mass(a: f64, b: f64) -> f64 {
     let width = b - a;
     if width.is_finite() && width * (1.0 + a.abs().max(b.abs())) <= 1.0 {
-        let (center, half) = (0.5 * (a + b), 0.5 * width);
-        return half * symmetric_density_sum(center, half, |_| 1.0) * libm::exp(normal_ln_pdf(center));
+        return narrow_normal_mass(0.5 * (a + b), 0.5 * width);
     }
     if a >= 0.0 {
         normal_sf(a) - normal_sf(b)
@@ -50,6 +49,22 @@ pub fn normal_mass(a: f64, b: f64) -> f64 {
     } else {
         0.5 * (libm::erf(b * FRAC_1_SQRT_2) + libm::erf(-a * FRAC_1_SQRT_2))
     }
+}
+
+/// Φ(c + h) − Φ(c − h) for h ≥ 0 from the centre and half-width themselves: for a level set
+/// far narrower than its distance from 0, the ends c ± h would round and the width with them.
+pub fn normal_mass_around(center: f64, half: f64) -> f64 {
+    if half * (1.0 + center.abs() + half) <= 0.5 {
+        narrow_normal_mass(center, half)
+    } else {
+        normal_mass(center - half, center + half)
+    }
+}
+
+/// 8-point Gauss–Legendre ∫ φ over [c − h, c + h], for intervals narrow against the local scale.
+#[inline]
+fn narrow_normal_mass(center: f64, half: f64) -> f64 {
+    half * symmetric_density_sum(center, half, |_| 1.0) * libm::exp(normal_ln_pdf(center))
 }
 
 /// Σ_k w_k [φ(c − d·x_k)f(x_k) + φ(c + d·x_k)f(x_k)] / φ(c) over the positive 8-point

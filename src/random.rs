@@ -25,6 +25,9 @@
 //!    otherwise (`libm`).
 //! 5. **Jump-ahead:** global GPRS decodes arrival `n` by `advance(2(n − 1))` and two draws, so
 //!    decoding costs O(log n), not O(n).
+//! 6. **More streams per element:** parallel GPRS gives process j its own generator
+//!    ([`ElementStream::for_process`]) and the tree searches give each node its own
+//!    ([`ElementStream::for_node`]); both mix the element key once more and expand it as in rule 1.
 
 use rand_core::Rng;
 use rand_pcg::Pcg64;

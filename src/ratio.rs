@@ -11,7 +11,7 @@
 
 use crate::distribution::Normal;
 use crate::error::{RecError, Result};
-use crate::math::{normal_cdf, normal_ln_pdf, normal_mass, normal_sf, symmetric_density_sum, LEGENDRE_8_NODES};
+use crate::math::{normal_cdf, normal_ln_pdf, normal_mass_around, normal_sf, symmetric_density_sum, LEGENDRE_8_NODES};
 
 /// w_P, w_Q and the gap g at one superlevel height.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -172,10 +172,9 @@ impl DensityRatio for NormalRatio {
         if deficit <= 0.25 && half_width <= 0.5 && (mode.abs() + half_width) * half_width <= 1.0 {
             return self.narrow_masses(deficit, half_width, height);
         }
-        let (low, high) = (mode - half_width, mode + half_width);
-        let proposal = normal_mass(low, high);
+        let proposal = normal_mass_around(mode, half_width);
         let (m, tau) = (self.standardized_target_loc, self.standardized_target_scale);
-        let target = normal_mass((low - m) / tau, (high - m) / tau);
+        let target = normal_mass_around((mode - m) / tau, half_width / tau);
         let gap = (target - height * proposal).max(f64::MIN_POSITIVE);
         SuperlevelMasses { proposal, target, gap }
     }
@@ -200,6 +199,7 @@ impl DensityRatio for NormalRatio {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::math::normal_mass;
 
     fn talk_pair() -> NormalRatio {
         NormalRatio::new(Normal::new(1.0, 0.25).unwrap(), Normal::new(0.0, 1.0).unwrap()).unwrap()

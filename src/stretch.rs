@@ -318,6 +318,7 @@ impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
     /// accepted-or-rejected arrival, without moving the anchor (for pruning checks at times
     /// that later arrivals may precede).
     pub fn would_accept(&self, time: f64, deficit: f64) -> Result<bool> {
+        debug_assert!(time >= self.anchor.time, "the bracket only holds after the anchor");
         Ok(self.decide(time, deficit)?.0)
     }
 

@@ -48,3 +48,10 @@ def test_demo_command_line_runs_a_small_workload():
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "round trip bit-identical: True" in result.stdout
+
+
+def test_compare_reports_failing_methods_instead_of_stopping():
+    # N(0.3, 1e-9) is below branch-and-bound's floating-point resolution; A* fails on depth.
+    rows = rf.compare([("tiny", rf.Normal(0.3, 1e-9), rf.Normal(0.0, 1.0))], count=50)
+    assert {row["method"] for row in rows} == set(rf.METHODS)
+    assert any("SearchLimitError" in str(row.get("skipped", "")) for row in rows)

@@ -59,3 +59,12 @@ def test_global_gprs_index_entropy_lies_between_dcs_and_dcs_plus_log2_1_plus_e(q
     dcs = float(rf.channel_simulation_divergence(Q, P))
     # 0.02 bits covers the estimator's error at 200,000 samples.
     assert kl - 0.02 <= dcs - 0.02 <= entropy <= dcs + LOG2_1_PLUS_E + 0.02, (kl, dcs, entropy)
+
+
+@pytest.mark.parametrize("q_loc, q_scale", [(3.0, 1e-7), (0.3, 1e-8)])
+def test_dcs_of_extremely_narrow_targets_converges(q_loc, q_scale):
+    # Level sets ~1e-9 wide around a mode at 3: their ends would round (regression test).
+    Q, P = rf.Normal(q_loc, q_scale), rf.Normal(0.0, 1.0)
+    kl = float(rf.kl_divergence(Q, P))
+    dcs = float(rf.channel_simulation_divergence(Q, P))
+    assert kl <= dcs <= kl + math.log2(kl + 1) + 1

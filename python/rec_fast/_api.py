@@ -129,9 +129,10 @@ class Encoding:
     steps : int64 ndarray
         Arrivals examined per element (the runtime measure).
     bits : float64 ndarray
-        Bits each element's code occupies in the payload: the Elias delta code of N ("gprs", "pfr",
-        "gprs-dyadic": of H),
-        or of the depth D plus the flag bit and the raw or arithmetic-coded path ("gprs-bb").
+        Bits each element's code occupies in the payload: the Elias delta code of the index
+        ("gprs", "pfr"; of H for "gprs-dyadic"); of the depth D plus a flag bit and the raw or
+        arithmetic-coded path ("gprs-bb", "astar-bb"); or the process number in ⌈log₂ J⌉ bits
+        plus the Elias delta code of its arrival index ("gprs-parallel").
     method, seed, index_offset, shape
         The settings, as stored in the stream.
     """

@@ -35,7 +35,8 @@ def compare(pairs: Optional[Iterable[Tuple[str, Normal, Normal]]] = None,
 
     ``pairs`` holds (name, Q, P) with scalar Normal Q and P (default: :data:`BUILTIN_SUITE`).
     Methods that need about 2^D∞ arrivals are skipped (row with ``skipped`` set) when D∞
-    exceeds ``max_global_bits``. Rows hold: pair, method, kl, max_divergence, dcs (bits),
+    exceeds ``max_global_bits``; a method that raises (a search bound, an unbounded ratio) gets a
+    row with the error in ``skipped``, and D_CS is NaN where it cannot be computed. Rows hold: pair, method, kl, max_divergence, dcs (bits),
     mean_steps, median_steps, mean_bits (payload bits per element in the real stream),
     encode_per_second, decode_per_second, identical (decode == samples bit for bit).
     """
@@ -50,7 +51,10 @@ def compare(pairs: Optional[Iterable[Tuple[str, Normal, Normal]]] = None,
         if Q.shape != () or P.shape != ():
             raise RecError(f"pair {name!r}: compare takes scalar distributions")
         kl, dmax = float(kl_divergence(Q, P)), float(max_divergence(Q, P))
-        dcs = float(channel_simulation_divergence(Q, P))
+        try:
+            dcs = float(channel_simulation_divergence(Q, P))
+        except RecError:
+            dcs = float("nan")  # e.g. an unbounded ratio: the methods below will say why
         batch = Normal(np.full(count, float(Q.loc)), float(Q.scale))
         for method in methods:
             row: Dict[str, object] = {"pair": name, "method": method, "kl": kl,
@@ -60,7 +64,12 @@ def compare(pairs: Optional[Iterable[Tuple[str, Normal, Normal]]] = None,
                 rows.append(row)
                 continue
             start = time.perf_counter()
-            enc = encode(batch, P, seed=seed, method=method)
+            try:
+                enc = encode(batch, P, seed=seed, method=method)
+            except RecError as error:
+                row["skipped"] = f"{type(error).__name__}: {error}"
+                rows.append(row)
+                continue
             encode_seconds = time.perf_counter() - start
             data = enc.to_bytes()
             start = time.perf_counter()

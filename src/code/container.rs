@@ -128,7 +128,9 @@ impl Header {
 pub struct Container {
     /// The header fields.
     pub header: Header,
-    /// One index per element (n for `"gprs"`, H for `"gprs-bb"`).
+    /// One index per element: the arrival index (`"gprs"`, `"pfr"`), the heap index
+    /// (`"gprs-bb"`, `"gprs-dyadic"`, `"astar-bb"`) or the packed (process, arrival) pair
+    /// (`"gprs-parallel"`, [`gprs_parallel::pack_index`]).
     pub indices: Vec<u128>,
 }
 
@@ -166,6 +168,13 @@ pub fn write(header: &Header, indices: &[u128]) -> Result<(Vec<u8>, Vec<u32>)> {
             "shape {:?} does not describe {} elements (at most {MAX_DIMENSIONS} dimensions)",
             header.shape,
             indices.len()
+        )));
+    }
+    if !method_parameter_allowed(header.method, header.method_parameter) {
+        return Err(RecError::InvalidParameter(format!(
+            "method parameter {} is invalid for method \"{}\"",
+            header.method_parameter,
+            header.method.name()
         )));
     }
     let mut payload = BitWriter::new();
@@ -234,6 +243,8 @@ fn write_search_path<F: FnMut(u32) -> UnitDraw>(payload: &mut BitWriter, heap_in
 /// Reads what [`write_search_path`] wrote; `draw_at_level(k, prefix)` gives the split draw of
 /// the node `prefix` at level k.
 fn read_search_path<F: FnMut(u32, u128) -> UnitDraw>(reader: &mut BitReader<'_>, draw_at_level: F) -> Result<u128> {
+    // gprs-bb and astar-bb share the 127-level bound.
+    const _: () = assert!(gprs_branch::MAX_DEPTH == astar_branch::MAX_DEPTH);
     let depth = read_delta(reader, 7)? as u32;
     if depth > gprs_branch::MAX_DEPTH {
         return Err(corrupt!("search depth {depth} exceeds {}", gprs_branch::MAX_DEPTH));
@@ -248,6 +259,14 @@ fn read_search_path<F: FnMut(u32, u128) -> UnitDraw>(reader: &mut BitReader<'_>,
             .ok_or_else(|| corrupt!("the payload ends inside a search path")),
         Some(_) => read_path_with(reader, depth, draw_at_level),
         None => Err(corrupt!("the payload ends before a path-code flag")),
+    }
+}
+
+/// J ∈ [1, 2¹⁶] for `"gprs-parallel"`, 0 for every other method.
+fn method_parameter_allowed(method: Method, parameter: u32) -> bool {
+    match method {
+        Method::GprsParallel => (1..=gprs_parallel::MAX_PROCESSES).contains(&parameter),
+        _ => parameter == 0,
     }
 }
 
@@ -351,11 +370,7 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
     let seed = fields.u64("seed")?;
     let index_offset = fields.u64("index offset")?;
     let method_parameter = fields.u32("method parameter")?;
-    let parameter_allowed = match method {
-        Method::GprsParallel => (1..=gprs_parallel::MAX_PROCESSES).contains(&method_parameter),
-        _ => method_parameter == 0,
-    };
-    if !parameter_allowed {
+    if !method_parameter_allowed(method, method_parameter) {
         return Err(corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()));
     }
     let dimensions = fields.u8("dimension count")? as usize;

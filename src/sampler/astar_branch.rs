@@ -80,6 +80,10 @@ where
                 return Ok(Encoded { sample, steps: step, index: heap_index });
             }
         }
+        // A node below the deepest level is only an error once the search actually needs it.
+        if node.heap_index >> MAX_DEPTH != 0 {
+            return Err(RecError::SearchLimit(format!("A* coding reached its depth bound of {MAX_DEPTH} levels")));
+        }
         step += 1;
         if step > max_steps {
             return Err(RecError::SearchLimit(format!(
@@ -105,11 +109,6 @@ where
             let bound = libm::log(time) - log_max_ratio + smallest_deficit(left_x, right_x);
             if bound >= best_score {
                 continue;
-            }
-            if heap_index >> MAX_DEPTH != 0 {
-                return Err(RecError::SearchLimit(format!(
-                    "A* coding reached its depth bound of {MAX_DEPTH} levels"
-                )));
             }
             queue.push(Node { bound, time, heap_index, interval, left_x, right_x }.queued());
         }

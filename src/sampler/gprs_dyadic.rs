@@ -92,6 +92,12 @@ where
         // The subtree holding the mode is never pruned (sup r = r* > σ⁻¹(t)), so the queue
         // cannot run empty before an acceptance.
         let node = queue.pop().ok_or_else(|| RecError::SearchLimit("the dyadic search ran out of nodes".into()))?.item;
+        // A node below the deepest level is only an error once the search actually needs it.
+        if node.heap_index >> MAX_DEPTH != 0 {
+            return Err(RecError::SearchLimit(format!(
+                "the dyadic search reached its depth bound of {MAX_DEPTH} levels"
+            )));
+        }
         let mass = node.interval.mass();
         let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
         let sample = proposal.quantile(node.interval.point_at(location, mass)?);
@@ -114,11 +120,6 @@ where
             let time = node.time + exponential / interval.mass();
             if !search.would_accept(time, best_deficit)? {
                 continue;
-            }
-            if heap_index >> MAX_DEPTH != 0 {
-                return Err(RecError::SearchLimit(format!(
-                    "the dyadic search reached its depth bound of {MAX_DEPTH} levels"
-                )));
             }
             queue.push(Node { time, heap_index, interval, left_x, right_x }.queued());
         }

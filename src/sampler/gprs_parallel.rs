@@ -35,7 +35,8 @@ pub fn unpack_index(index: u128) -> (u32, u64) {
 }
 
 /// Encodes one element with `processes` = J processes; at most `max_steps` arrivals in total.
-/// `steps` in the result counts the arrivals of all processes (global GPRS's work).
+/// `steps` in the result counts the arrivals of all processes (global GPRS's work). Setting up
+/// the J streams costs O(J) per element, so a large J only pays with J real workers.
 pub fn encode<R, D>(
     ratio: &R,
     proposal: &D,
@@ -48,6 +49,11 @@ where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
 {
+    if !(1..=MAX_PROCESSES).contains(&processes) {
+        return Err(RecError::InvalidParameter(format!(
+            "processes = {processes}; processes must lie in [1, {MAX_PROCESSES}]"
+        )));
+    }
     let rate_scale = processes as f64;
     let mut streams: Vec<ElementStream> =
         (0..processes).map(|j| ElementStream::for_process(seed, stream_index, j)).collect();
