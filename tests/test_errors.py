@@ -188,3 +188,11 @@ def test_processes_validation():
     data[24:28] = struct.pack("<I", 0)
     with pytest.raises(rf.CorruptStreamError, match="method parameter 0"):
         rf.decode(_with_crc(bytes(data)), P)
+
+
+@pytest.mark.parametrize("method", ["gprs", "pfr", "gprs-parallel", "gprs-dyadic", "astar-bb"])
+def test_every_search_reports_its_step_bound(method):
+    # D∞ ≈ 13 bits: no method accepts within 3 arrivals or nodes on all 50 elements.
+    Q = rf.Normal(np.full(50, 3.0), 0.01)
+    with pytest.raises(rf.SearchLimitError, match="max_steps = 3"):
+        rf.encode(Q, P, method=method, max_steps=3)
