@@ -6,7 +6,7 @@
 //!   rejection sampler's index has entropy ≥ D_CS, and GPRS's at most D_CS + log₂(1 + e) bits
 //!   (Goc & Flamich 2024). KL ≤ D_CS ≤ KL + log₂(KL + 1) + 1 bits.
 
-use crate::distribution::Normal;
+use crate::distribution::{Laplace, Normal};
 use crate::error::{RecError, Result};
 use crate::math::{integrate_adaptive, x_minus_log1p};
 use crate::ratio::DensityRatio;
@@ -40,6 +40,15 @@ pub fn normal_max_divergence(target: &Normal, proposal: &Normal) -> f64 {
     }
     let one_minus_tau2 = (1.0 - tau) * (1.0 + tau);
     (-libm::log(tau) + m * m / (2.0 * one_minus_tau2)) / LN_2
+}
+
+/// KL[L(c, e) ‖ L(a, b)] in bits: `ln(b/e) + |c − a|/b + (e/b)·e^{−|c − a|/e} − 1` nats
+/// (finite for every pair of Laplace distributions).
+pub fn laplace_kl_divergence(target: &Laplace, proposal: &Laplace) -> f64 {
+    let distance = (target.loc - proposal.loc).abs();
+    let ratio = target.scale / proposal.scale;
+    let nats = -libm::log(ratio) + distance / proposal.scale + ratio * libm::exp(-distance / target.scale) - 1.0;
+    nats.max(0.0) / LN_2
 }
 
 /// D_CS[Q‖P] in bits for any pair, by adaptive Gauss–Kronrod quadrature.

@@ -7,8 +7,10 @@
 //! stored as the smaller of its two tail probabilities: F(x) left of the median, 1 − F(x)
 //! right of it ([`TailPoint`]). Nothing ever forms `1 − p` for a tiny `p`.
 
+pub mod laplace;
 pub mod normal;
 
+pub use laplace::Laplace;
 pub use normal::Normal;
 
 use crate::error::{RecError, Result};

@@ -1,0 +1,116 @@
+//! Laplace pairs in the Rust core: closed forms from DESIGN §7 and exactness of every method.
+//! (The Python API exposes Normal pairs only so far.)
+
+use rec_fast::distribution::Laplace;
+use rec_fast::divergence::{channel_simulation_divergence, laplace_kl_divergence};
+use rec_fast::random::ElementStream;
+use rec_fast::ratio::{DensityRatio, LaplaceRatio};
+use rec_fast::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr};
+use rec_fast::stretch::Stretch;
+use std::f64::consts::LN_2;
+
+fn pair(q_loc: f64, q_scale: f64, p_loc: f64, p_scale: f64) -> LaplaceRatio {
+    LaplaceRatio::new(Laplace::new(q_loc, q_scale).unwrap(), Laplace::new(p_loc, p_scale).unwrap()).unwrap()
+}
+
+/// The Laplace CDF.
+fn laplace_cdf(x: f64, loc: f64, scale: f64) -> f64 {
+    let z = (x - loc) / scale;
+    if z < 0.0 { 0.5 * z.exp() } else { 1.0 - 0.5 * (-z).exp() }
+}
+
+/// Kolmogorov–Smirnov p-value against a Laplace CDF (asymptotic distribution).
+fn ks_p_value(samples: &[f64], loc: f64, scale: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let mut statistic: f64 = 0.0;
+    for (i, &x) in sorted.iter().enumerate() {
+        let cdf = laplace_cdf(x, loc, scale);
+        statistic = statistic.max(cdf - i as f64 / n).max((i + 1) as f64 / n - cdf);
+    }
+    let x = statistic * (n.sqrt() + 0.12 + 0.11 / n.sqrt());
+    let p: f64 = (1..100).map(|k| 2.0 * (if k % 2 == 1 { 1.0 } else { -1.0 }) * (-2.0 * (k * k) as f64 * x * x).exp()).sum();
+    p.clamp(0.0, 1.0)
+}
+
+#[test]
+fn channel_simulation_divergence_matches_the_closed_form() {
+    // D_CS[L(0, b) ‖ L(0, 1)] = b + ψ(1/b) + γ − 1 nats (DESIGN §4; 0.5 → 0.5, 0.25 → 13/12).
+    const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+    for b in [0.9, 0.5, 0.25, 0.1, 0.02] {
+        let closed_form = b + statrs::function::gamma::digamma(1.0 / b) + EULER_GAMMA - 1.0;
+        let quadrature = channel_simulation_divergence(&pair(0.0, b, 0.0, 1.0)).unwrap() * LN_2;
+        assert!((quadrature - closed_form).abs() < 1e-8, "b {b}: {quadrature} vs {closed_form}");
+        let kl = laplace_kl_divergence(&Laplace::new(0.0, b).unwrap(), &Laplace::new(0.0, 1.0).unwrap());
+        assert!((kl * LN_2 - (b - b.ln() - 1.0)).abs() < 1e-14);
+        assert!(kl * LN_2 <= quadrature);
+    }
+    assert!((channel_simulation_divergence(&pair(0.0, 0.25, 0.0, 1.0)).unwrap() * LN_2 - 13.0 / 12.0).abs() < 1e-8);
+}
+
+#[test]
+fn stretch_inverse_closed_form_at_half_scale() {
+    // Q = L(0, 1/2), P = L(0, 1): σ⁻¹(t) = 2t/(2 + t) (DESIGN §7).
+    let ratio = pair(0.0, 0.5, 0.0, 1.0);
+    let stretch = Stretch::new(&ratio);
+    for t in [1e-4, 0.1, 1.0, 7.0, 100.0, 1e5] {
+        let h = stretch.inverse(t).unwrap();
+        assert!((h / (2.0 * t / (2.0 + t)) - 1.0).abs() < 1e-10, "t {t}: {h}");
+    }
+}
+
+#[test]
+fn unsupported_and_unbounded_pairs_are_rejected() {
+    let p = Laplace::new(0.0, 1.0).unwrap();
+    assert!(LaplaceRatio::new(Laplace::new(0.0, 2.0).unwrap(), p).is_err());
+    assert!(LaplaceRatio::new(Laplace::new(0.5, 1.0).unwrap(), p).is_err());
+    assert!(LaplaceRatio::new(p, p).is_ok());
+}
+
+#[test]
+fn every_method_samples_laplace_targets_exactly() {
+    let count = 20_000u64;
+    // (Q loc, Q scale, P loc, P scale): centred, offset, narrow and far in P's tail.
+    for (q_loc, q_scale, p_loc, p_scale) in [(0.0, 0.5, 0.0, 1.0), (1.5, 0.2, 0.0, 1.0), (-3.0, 0.05, 0.0, 2.0), (2.0, 0.9, 1.0, 1.0)] {
+        let ratio = pair(q_loc, q_scale, p_loc, p_scale);
+        let proposal = ratio.proposal;
+        let global = ratio.log_max_ratio() / LN_2 < 13.0;
+        let mut by_method: Vec<(String, Vec<f64>, f64)> = Vec::new();
+        let mut run = |name: &str, encode: &dyn Fn(u64) -> (f64, u64, u128), decode: &dyn Fn(u64, u128) -> f64| {
+            let mut samples = Vec::with_capacity(count as usize);
+            let mut steps = 0u64;
+            for i in 0..count {
+                let (x, s, index) = encode(i);
+                assert_eq!(decode(i, index).to_bits(), x.to_bits(), "{name} element {i}");
+                samples.push(x);
+                steps += s;
+            }
+            by_method.push((name.to_owned(), samples, steps as f64 / count as f64));
+        };
+        let seed = 77;
+        if global {
+            run("gprs", &|i| { let e = gprs::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 1 << 24).unwrap(); (e.sample, e.steps, e.index) },
+                &|i, n| gprs::decode(&proposal, &mut ElementStream::new(seed, i), n).unwrap());
+            run("pfr", &|i| { let e = pfr::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 1 << 24).unwrap(); (e.sample, e.steps, e.index) },
+                &|i, n| gprs::decode(&proposal, &mut ElementStream::new(seed, i), n).unwrap());
+            run("gprs-parallel", &|i| { let e = gprs_parallel::encode(&ratio, &proposal, seed, i, 4, 1 << 24).unwrap(); (e.sample, e.steps, e.index) },
+                &|i, n| gprs_parallel::decode(&proposal, seed, i, 4, n).unwrap());
+        }
+        run("gprs-bb", &|i| { let e = gprs_branch::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 127).unwrap(); (e.sample, e.steps, e.index) },
+            &|i, h| gprs_branch::decode(&proposal, &mut ElementStream::new(seed, i), h).unwrap());
+        run("gprs-dyadic", &|i| { let e = gprs_dyadic::encode(&ratio, &proposal, seed, i, 1 << 16).unwrap(); (e.sample, e.steps, e.index) },
+            &|i, h| gprs_dyadic::decode(&proposal, seed, i, h).unwrap());
+        run("astar-bb", &|i| { let e = astar_branch::encode(&ratio, &proposal, seed, i, 1 << 16).unwrap(); (e.sample, e.steps, e.index) },
+            &|i, h| astar_branch::decode(&proposal, seed, i, h).unwrap());
+        for (name, samples, mean_steps) in &by_method {
+            let p = ks_p_value(samples, q_loc, q_scale);
+            assert!(p > 1e-4, "{name} L({q_loc}, {q_scale}) vs L({p_loc}, {p_scale}): KS p = {p:.2e}");
+            if name == "gprs" {
+                // E[N] = r* exactly (2 for the DESIGN pair L(0, ½) vs L(0, 1)).
+                let r_max = ratio.log_max_ratio().exp();
+                assert!((mean_steps / r_max - 1.0).abs() < 0.05, "gprs steps {mean_steps} vs r* {r_max}");
+            }
+        }
+    }
+}
