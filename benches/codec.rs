@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rec_fast::batch::{decode_normal, encode_normal, EncodeSettings, NormalPairs};
+use rec_fast::batch::{decode_pairs, encode_pairs, EncodeSettings, Pairs};
 use rec_fast::code::container::Header;
 use rec_fast::distribution::Normal;
 use rec_fast::divergence::{normal_kl_divergence, normal_max_divergence};
@@ -81,20 +81,21 @@ impl Case {
             target_scale: vec![s; BATCH],
             proposal_loc: vec![0.0; BATCH],
             proposal_scale: vec![1.0; BATCH],
-            header: EncodeSettings::new(method, SEED).header(vec![BATCH as u64]),
+            header: EncodeSettings::new(method, SEED).header(rec_fast::distribution::Family::Normal, vec![BATCH as u64]),
             indices: Vec::new(),
             samples: Vec::new(),
         };
         // Untimed reference encoding on all cores (supplies the indices for decode).
         let encoding =
-            encode_normal(&case.pairs(), &case.settings(None)).expect("reference encode");
+            encode_pairs(&case.pairs(), &case.settings(None)).expect("reference encode");
         case.indices = encoding.indices;
         case.samples = encoding.samples;
         case
     }
 
-    fn pairs(&self) -> NormalPairs<'_> {
-        NormalPairs {
+    fn pairs(&self) -> Pairs<'_> {
+        Pairs {
+        family: rec_fast::distribution::Family::Normal,
             target_loc: &self.target_loc,
             target_scale: &self.target_scale,
             proposal_loc: &self.proposal_loc,
@@ -153,7 +154,7 @@ fn bench_codec(c: &mut Criterion) {
         }
         let settings = case.settings(Some(1));
         encode.bench_function(case.id(), |b| {
-            b.iter(|| encode_normal(black_box(&case.pairs()), black_box(&settings)).unwrap())
+            b.iter(|| encode_pairs(black_box(&case.pairs()), black_box(&settings)).unwrap())
         });
     }
     encode.finish();
@@ -165,7 +166,7 @@ fn bench_codec(c: &mut Criterion) {
         .throughput(Throughput::Elements(BATCH as u64));
     for case in &cases {
         // Sanity check outside the timed loop: decode reproduces the encoder's samples exactly.
-        let decoded = decode_normal(
+        let decoded = decode_pairs(
             &case.header,
             &case.indices,
             &case.proposal_loc,
@@ -184,7 +185,7 @@ fn bench_codec(c: &mut Criterion) {
         );
         decode.bench_function(case.id(), |b| {
             b.iter(|| {
-                decode_normal(
+                decode_pairs(
                     black_box(&case.header),
                     black_box(&case.indices),
                     black_box(&case.proposal_loc),

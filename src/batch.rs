@@ -12,28 +12,30 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use crate::code::container::{Family, Header};
-use crate::distribution::Normal;
+use crate::code::container::Header;
+use crate::distribution::Family;
 use crate::error::{RecError, Result};
+use crate::pair::{self, Pair, Proposal};
 use crate::random::ElementStream;
-use crate::ratio::NormalRatio;
 use crate::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr, Encoded, Method};
 
-/// Parameters of a batch of Normal targets against Normal proposals, already broadcast to a
+/// Parameters of a batch of (target, proposal) pairs of one family, already broadcast to a
 /// common length.
 #[derive(Clone, Copy, Debug)]
-pub struct NormalPairs<'a> {
-    /// Target means.
+pub struct Pairs<'a> {
+    /// The family of both target and proposal.
+    pub family: Family,
+    /// Target locations.
     pub target_loc: &'a [f64],
-    /// Target standard deviations.
+    /// Target scales.
     pub target_scale: &'a [f64],
-    /// Proposal means.
+    /// Proposal locations.
     pub proposal_loc: &'a [f64],
-    /// Proposal standard deviations.
+    /// Proposal scales.
     pub proposal_scale: &'a [f64],
 }
 
-impl NormalPairs<'_> {
+impl Pairs<'_> {
     /// Number of elements, after checking that all four arrays agree.
     pub fn len(&self) -> Result<usize> {
         let n = self.target_loc.len();
@@ -55,21 +57,13 @@ impl NormalPairs<'_> {
     }
 
     /// The validated pair of element `i` (errors name the element).
-    pub fn ratio(&self, i: usize) -> Result<NormalRatio> {
-        let pair = || {
-            let target = Normal::new(self.target_loc[i], self.target_scale[i]).map_err(|e| prefix(e, "target"))?;
-            let proposal =
-                Normal::new(self.proposal_loc[i], self.proposal_scale[i]).map_err(|e| prefix(e, "proposal"))?;
-            NormalRatio::new(target, proposal)
-        };
-        pair().map_err(|e| e.at_element(i))
-    }
-}
-
-fn prefix(error: RecError, role: &str) -> RecError {
-    match error {
-        RecError::InvalidParameter(m) => RecError::InvalidParameter(format!("{role} {m}")),
-        other => other,
+    pub fn pair(&self, i: usize) -> Result<Pair> {
+        Pair::new(
+            self.family,
+            (self.target_loc[i], self.target_scale[i]),
+            (self.proposal_loc[i], self.proposal_scale[i]),
+        )
+        .map_err(|e| e.at_element(i))
     }
 }
 
@@ -106,12 +100,12 @@ impl EncodeSettings {
         }
     }
 
-    /// The container header of an encoding of an array of the given shape.
-    pub fn header(&self, shape: Vec<u64>) -> Header {
+    /// The container header of an encoding of an array of `family` pairs of the given shape.
+    pub fn header(&self, family: Family, shape: Vec<u64>) -> Header {
         Header {
             method: self.method,
-            target_family: Family::Normal,
-            proposal_family: Family::Normal,
+            target_family: family,
+            proposal_family: family,
             seed: self.seed,
             index_offset: self.index_offset,
             method_parameter: if self.method == Method::GprsParallel { self.processes } else { 0 },
@@ -177,22 +171,23 @@ where
 }
 
 /// Encodes one element with an already validated ratio.
-pub fn encode_element(ratio: &NormalRatio, settings: &EncodeSettings, index: usize) -> Result<Encoded> {
+pub fn encode_element(ratio: &Pair, settings: &EncodeSettings, index: usize) -> Result<Encoded> {
+    let proposal = ratio.proposal();
     let stream_index = settings.index_offset.wrapping_add(index as u64);
     let mut stream = ElementStream::new(settings.seed, stream_index);
     match settings.method {
-        Method::Gprs => gprs::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
-        Method::GprsBranch => gprs_branch::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
-        Method::Pfr => pfr::encode(ratio, &ratio.proposal, &mut stream, settings.max_steps),
+        Method::Gprs => gprs::encode(ratio, &proposal, &mut stream, settings.max_steps),
+        Method::GprsBranch => gprs_branch::encode(ratio, &proposal, &mut stream, settings.max_steps),
+        Method::Pfr => pfr::encode(ratio, &proposal, &mut stream, settings.max_steps),
         Method::GprsDyadic => {
-            gprs_dyadic::encode(ratio, &ratio.proposal, settings.seed, stream_index, settings.max_steps)
+            gprs_dyadic::encode(ratio, &proposal, settings.seed, stream_index, settings.max_steps)
         }
         Method::AstarBranch => {
-            astar_branch::encode(ratio, &ratio.proposal, settings.seed, stream_index, settings.max_steps)
+            astar_branch::encode(ratio, &proposal, settings.seed, stream_index, settings.max_steps)
         }
         Method::GprsParallel => gprs_parallel::encode(
             ratio,
-            &ratio.proposal,
+            &proposal,
             settings.seed,
             stream_index,
             settings.processes,
@@ -201,8 +196,8 @@ pub fn encode_element(ratio: &NormalRatio, settings: &EncodeSettings, index: usi
     }
 }
 
-/// Encodes a batch of Normal pairs.
-pub fn encode_normal(pairs: &NormalPairs<'_>, settings: &EncodeSettings) -> Result<BatchEncoding> {
+/// Encodes a batch of pairs.
+pub fn encode_pairs(pairs: &Pairs<'_>, settings: &EncodeSettings) -> Result<BatchEncoding> {
     let count = pairs.len()?;
     if settings.max_steps == 0 {
         return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
@@ -216,7 +211,7 @@ pub fn encode_normal(pairs: &NormalPairs<'_>, settings: &EncodeSettings) -> Resu
     }
     let encoded = with_threads(settings.threads, || {
         // Validate every pair before searching, so a bad element fails fast and deterministically.
-        let ratios = map_elements(count, |i| pairs.ratio(i))?;
+        let ratios = map_elements(count, |i| pairs.pair(i))?;
         map_elements(count, |i| encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i)))
     })??;
     Ok(BatchEncoding {
@@ -226,20 +221,15 @@ pub fn encode_normal(pairs: &NormalPairs<'_>, settings: &EncodeSettings) -> Resu
     })
 }
 
-/// Decodes a batch: `indices` from a parsed container, the proposals broadcast to its length.
-pub fn decode_normal(
+/// Decodes a batch: `indices` from a parsed container, the proposals (of the stream's proposal
+/// family) broadcast to its length.
+pub fn decode_pairs(
     header: &Header,
     indices: &[u128],
     proposal_loc: &[f64],
     proposal_scale: &[f64],
     threads: Option<usize>,
 ) -> Result<Vec<f64>> {
-    if header.proposal_family != Family::Normal {
-        return Err(RecError::UnsupportedMethod(format!(
-            "the stream was encoded against a {} proposal, not Normal",
-            header.proposal_family.name()
-        )));
-    }
     if proposal_loc.len() != indices.len() || proposal_scale.len() != indices.len() {
         return Err(RecError::ShapeMismatch(format!(
             "the stream holds {} elements but the proposal has {} locs and {} scales",
@@ -249,8 +239,8 @@ pub fn decode_normal(
         )));
     }
     with_threads(threads, || map_elements(indices.len(), |i| {
-        let proposal = Normal::new(proposal_loc[i], proposal_scale[i])
-            .map_err(|e| prefix(e, "proposal").at_element(i))?;
+        let proposal = Proposal::new(header.proposal_family, proposal_loc[i], proposal_scale[i])
+            .map_err(|e| pair::with_role("proposal", e).at_element(i))?;
         let stream_index = header.index_offset.wrapping_add(i as u64);
         let mut stream = ElementStream::new(header.seed, stream_index);
         let decoded = match header.method {
@@ -273,15 +263,15 @@ pub fn decode_normal(
     }))?
 }
 
-/// KL and D∞ (bits) of every pair; every Normal pair has a finite KL, D∞ may be infinite.
-pub fn normal_divergences(pairs: &NormalPairs<'_>) -> Result<Vec<(f64, f64)>> {
-    use crate::divergence::{normal_kl_divergence, normal_max_divergence};
+/// KL and D∞ (bits) of every pair; KL is finite for every pair, D∞ may be infinite.
+pub fn divergences(pairs: &Pairs<'_>) -> Result<Vec<(f64, f64)>> {
     let count = pairs.len()?;
     map_elements(count, |i| {
-        let target = Normal::new(pairs.target_loc[i], pairs.target_scale[i])
-            .map_err(|e| prefix(e, "target").at_element(i))?;
-        let proposal = Normal::new(pairs.proposal_loc[i], pairs.proposal_scale[i])
-            .map_err(|e| prefix(e, "proposal").at_element(i))?;
-        Ok((normal_kl_divergence(&target, &proposal), normal_max_divergence(&target, &proposal)))
+        pair::divergences(
+            pairs.family,
+            (pairs.target_loc[i], pairs.target_scale[i]),
+            (pairs.proposal_loc[i], pairs.proposal_scale[i]),
+        )
+        .map_err(|e| e.at_element(i))
     })
 }

@@ -23,15 +23,16 @@
 //! `python` cargo feature so that `cargo test` and `cargo bench` need no interpreter.
 //!
 //! ```
-//! use rec_fast::batch::{decode_normal, encode_normal, EncodeSettings, NormalPairs};
+//! use rec_fast::batch::{decode_pairs, encode_pairs, EncodeSettings, Pairs};
+//! use rec_fast::distribution::Family;
 //! use rec_fast::sampler::Method;
 //!
 //! let (q_loc, q_scale, p_loc, p_scale) = ([1.0, -0.3], [0.25, 0.05], [0.0, 0.0], [1.0, 1.0]);
-//! let pairs = NormalPairs { target_loc: &q_loc, target_scale: &q_scale,
+//! let pairs = Pairs { family: Family::Normal, target_loc: &q_loc, target_scale: &q_scale,
 //!                           proposal_loc: &p_loc, proposal_scale: &p_scale };
 //! let settings = EncodeSettings::new(Method::GprsBranch, 7);
-//! let encoding = encode_normal(&pairs, &settings).unwrap();
-//! let decoded = decode_normal(&settings.header(vec![2]), &encoding.indices, &p_loc, &p_scale, None).unwrap();
+//! let encoding = encode_pairs(&pairs, &settings).unwrap();
+//! let decoded = decode_pairs(&settings.header(Family::Normal, vec![2]), &encoding.indices, &p_loc, &p_scale, None).unwrap();
 //! assert_eq!(decoded, encoding.samples);
 //! ```
 //!
@@ -49,6 +50,7 @@ pub mod distribution;
 pub mod divergence;
 pub mod error;
 pub mod math;
+pub mod pair;
 pub mod random;
 pub mod ratio;
 pub mod sampler;

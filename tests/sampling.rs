@@ -146,14 +146,15 @@ fn astar_depth_grows_with_max_divergence_until_its_bound() {
     // depth ≈ D∞, so the search reports its depth bound instead of running away.
     let target_loc = [1.1774];
     let (target_scale, proposal_loc, proposal_scale) = ([0.999], [0.0], [1.0]);
-    let pairs = rec_fast::batch::NormalPairs {
+    let pairs = rec_fast::batch::Pairs {
+        family: rec_fast::distribution::Family::Normal,
         target_loc: &target_loc,
         target_scale: &target_scale,
         proposal_loc: &proposal_loc,
         proposal_scale: &proposal_scale,
     };
     let settings = rec_fast::batch::EncodeSettings::new(Method::AstarBranch, 1);
-    let error = rec_fast::batch::encode_normal(&pairs, &settings).unwrap_err();
+    let error = rec_fast::batch::encode_pairs(&pairs, &settings).unwrap_err();
     assert!(matches!(error, rec_fast::error::RecError::SearchLimit(_)), "{error}");
     // Same pairs with moderate D∞: A* examines more nodes than branch-and-bound GPRS.
     for (loc, scale) in [(1.0, 0.25), (3.0, 0.1), (0.3, 0.01)] {

@@ -35,61 +35,87 @@ def _first_bad(mask: np.ndarray) -> Tuple[Tuple[int, ...], str]:
     return where, f"element {where}: " if where else ""
 
 
-class Normal:
-    """The normal distribution N(loc, scale²); ``loc`` and ``scale`` broadcast like numpy arrays.
-
-    Density ``exp(-(x - loc)² / (2 scale²)) / (scale √(2π))``. ``loc`` must be finite and
-    ``scale`` finite and > 0; a violation raises :class:`RecError` naming the element.
-    """
+class _LocationScale:
+    """A location-scale family whose ``loc`` and ``scale`` broadcast like numpy arrays."""
 
     __slots__ = ("loc", "scale", "shape")
-    family = "Normal"
+    family = ""
 
     def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> None:
+        name = self.family
         loc_array = _float_array(loc, "loc")
         scale_array = _float_array(scale, "scale")
         try:
             shape = np.broadcast_shapes(loc_array.shape, scale_array.shape)
         except ValueError:
-            raise RecError(f"Normal loc shape {loc_array.shape} and scale shape {scale_array.shape} "
+            raise RecError(f"{name} loc shape {loc_array.shape} and scale shape {scale_array.shape} "
                            "do not broadcast") from None
         bad_loc = ~np.isfinite(loc_array)
         if bad_loc.any():
             where, prefix = _first_bad(bad_loc)
-            raise RecError(f"{prefix}Normal loc {loc_array[where]} is not finite; "
+            raise RecError(f"{prefix}{name} loc {loc_array[where]} is not finite; "
                            "loc must be a finite float")
         bad_scale = ~(np.isfinite(scale_array) & (scale_array > 0))
         if bad_scale.any():
             where, prefix = _first_bad(bad_scale)
-            raise RecError(f"{prefix}Normal scale {scale_array[where]} is not allowed; "
+            raise RecError(f"{prefix}{name} scale {scale_array[where]} is not allowed; "
                            "scale must be finite and > 0")
         object.__setattr__(self, "loc", loc_array)
         object.__setattr__(self, "scale", scale_array)
         object.__setattr__(self, "shape", tuple(shape))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Normal is immutable")
+        raise AttributeError(f"{self.family} is immutable")
 
     def __repr__(self) -> str:
         if self.shape == ():
-            return f"Normal(loc={float(self.loc)!r}, scale={float(self.scale)!r})"
-        return f"Normal(shape={self.shape})"
+            return f"{self.family}(loc={float(self.loc)!r}, scale={float(self.scale)!r})"
+        return f"{self.family}(shape={self.shape})"
 
     def _flat(self, shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray]:
         return (np.ascontiguousarray(np.broadcast_to(self.loc, shape), dtype=np.float64).ravel(),
                 np.ascontiguousarray(np.broadcast_to(self.scale, shape), dtype=np.float64).ravel())
 
 
-def _check_normal(value: Any, role: str) -> Normal:
-    if not isinstance(value, Normal):
-        raise TypeError(f"{role} must be a rec_fast distribution such as rf.Normal, "
+class Normal(_LocationScale):
+    """The normal distribution N(loc, scale²); ``loc`` and ``scale`` broadcast like numpy arrays.
+
+    Density ``exp(-(x - loc)² / (2 scale²)) / (scale √(2π))``. ``loc`` must be finite and
+    ``scale`` finite and > 0; a violation raises :class:`RecError` naming the element.
+    """
+
+    __slots__ = ()
+    family = "Normal"
+
+
+class Laplace(_LocationScale):
+    """The Laplace distribution L(loc, scale); ``loc`` and ``scale`` broadcast like numpy arrays.
+
+    Density ``exp(-|x - loc| / scale) / (2 scale)``. Laplace targets pair with Laplace coding
+    distributions of larger scale (or equal to the target).
+    """
+
+    __slots__ = ()
+    family = "Laplace"
+
+
+Distribution = Union[Normal, Laplace]
+
+
+def _check_distribution(value: Any, role: str) -> Distribution:
+    if not isinstance(value, _LocationScale):
+        raise TypeError(f"{role} must be a rec_fast distribution (rf.Normal or rf.Laplace), "
                         f"got {type(value).__name__}")
     return value
 
 
 def _pair_arrays(target: Any, proposal: Any, *extra: np.ndarray):
-    target = _check_normal(target, "target Q")
-    proposal = _check_normal(proposal, "coding distribution P")
+    """(shape, family, flat arrays) of a pair broadcast together with any extra arrays."""
+    target = _check_distribution(target, "target Q")
+    proposal = _check_distribution(proposal, "coding distribution P")
+    if target.family != proposal.family:
+        raise RecError(f"a {target.family} target with a {proposal.family} coding distribution is not "
+                       "supported; supported pairs: Normal/Normal and Laplace/Laplace")
     try:
         shape = np.broadcast_shapes(target.shape, proposal.shape, *(e.shape for e in extra))
     except ValueError:
@@ -97,7 +123,7 @@ def _pair_arrays(target: Any, proposal: Any, *extra: np.ndarray):
         raise RecError(f"shapes {shapes} do not broadcast") from None
     flats = (*target._flat(shape), *proposal._flat(shape),
              *(np.ascontiguousarray(np.broadcast_to(e, shape), dtype=np.float64).ravel() for e in extra))
-    return tuple(shape), flats
+    return tuple(shape), target.family, flats
 
 
 def _check_uint64(value: Any, name: str) -> int:
@@ -168,14 +194,14 @@ class Encoding:
                 f"bytes={len(self._data)})")
 
 
-def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
+def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-bb", *,
            max_steps: Optional[int] = None, threads: Optional[int] = None,
            index_offset: int = 0, processes: Optional[int] = None) -> Encoding:
     """Encode one exact sample of each target Q[i] against the coding distribution P[i].
 
     Parameters
     ----------
-    Q, P : Normal
+    Q, P : Normal or Laplace (the same family)
         Targets and coding distributions; their parameter arrays broadcast together. Each
         ratio dQ/dP must be bounded (target scale < proposal scale, or Q = P).
     seed : int in [0, 2**64)
@@ -222,9 +248,9 @@ def encode(Q: Normal, P: Normal, seed: int = 0, method: str = "gprs-bb", *,
         processes = _check_uint64(processes, "processes")
         if not 1 <= processes <= _core.MAX_PROCESSES:
             raise RecError(f"processes = {processes}; processes must lie in [1, {_core.MAX_PROCESSES}]")
-    shape, flats = _pair_arrays(Q, P)
-    samples, steps, bits, data = _core.encode_normal(
-        *flats, list(shape), method, seed, index_offset, max_steps, threads, processes)
+    shape, family, flats = _pair_arrays(Q, P)
+    samples, steps, bits, data = _core.encode_pairs(
+        family, *flats, list(shape), method, seed, index_offset, max_steps, threads, processes)
     return Encoding(samples.reshape(shape), steps.reshape(shape), bits.reshape(shape), data,
                     method, seed, index_offset, shape)
 
@@ -238,7 +264,7 @@ def stream_info(data: Union[bytes, bytearray, memoryview]) -> dict:
     return info
 
 
-def decode(data: Union[bytes, bytearray, memoryview], P: Normal, *,
+def decode(data: Union[bytes, bytearray, memoryview], P: Distribution, *,
            threads: Optional[int] = None) -> np.ndarray:
     """Reconstruct the samples of a container produced by :func:`encode`.
 
@@ -247,7 +273,7 @@ def decode(data: Union[bytes, bytearray, memoryview], P: Normal, *,
     truncated or foreign bytes raise :class:`CorruptStreamError`.
     """
     info = stream_info(data)
-    P = _check_normal(P, "coding distribution P")
+    P = _check_distribution(P, "coding distribution P")
     if info["proposal_family"] != P.family:
         raise RecError(f"the stream was encoded against a {info['proposal_family']} proposal, "
                        f"but P is {P.family}")
@@ -258,22 +284,22 @@ def decode(data: Union[bytes, bytearray, memoryview], P: Normal, *,
     except ValueError:
         raise RecError(f"proposal shape {P.shape} does not broadcast to the stream's shape {shape}") from None
     locs, scales = P._flat(shape)
-    samples = _core.decode_normal(bytes(data), locs, scales, _check_threads(threads))
+    samples = _core.decode_pairs(bytes(data), locs, scales, _check_threads(threads))
     return samples.reshape(shape)
 
 
-def _divergences(Q: Normal, P: Normal):
-    shape, flats = _pair_arrays(Q, P)
-    kl, maximum = _core.divergences_normal(*flats)
+def _divergences(Q: Distribution, P: Distribution):
+    shape, family, flats = _pair_arrays(Q, P)
+    kl, maximum = _core.divergences_pairs(family, *flats)
     return kl.reshape(shape)[()], maximum.reshape(shape)[()]
 
 
-def kl_divergence(Q: Normal, P: Normal):
+def kl_divergence(Q: Distribution, P: Distribution):
     """KL[Q‖P] = E_Q[log₂ dQ/dP] in bits, elementwise (the least achievable mean codelength)."""
     return _divergences(Q, P)[0]
 
 
-def max_divergence(Q: Normal, P: Normal):
+def max_divergence(Q: Distribution, P: Distribution):
     """D∞[Q‖P] = log₂ ess sup dQ/dP in bits, elementwise; +inf where the ratio is unbounded.
 
     Global GPRS examines 2^D∞ arrivals on average.
@@ -281,32 +307,32 @@ def max_divergence(Q: Normal, P: Normal):
     return _divergences(Q, P)[1]
 
 
-def channel_simulation_divergence(Q: Normal, P: Normal):
+def channel_simulation_divergence(Q: Distribution, P: Distribution):
     """D_CS[Q‖P] = −∫₀^∞ w_P(h) log₂ w_P(h) dh in bits, elementwise, with w_P(h) = P[dQ/dP ≥ h].
 
     The entropy of the index of any causal rejection sampler is at least D_CS, and GPRS's is at
     most D_CS + log₂(1 + e); KL ≤ D_CS ≤ KL + log₂(KL + 1) + 1 (Goc & Flamich 2024). Needs a
     bounded ratio (raises :class:`RecError` otherwise); computed by adaptive quadrature.
     """
-    shape, flats = _pair_arrays(Q, P)
-    return _core.channel_simulation_divergence_normal(*flats).reshape(shape)[()]
+    shape, family, flats = _pair_arrays(Q, P)
+    return _core.channel_simulation_divergence_pairs(family, *flats).reshape(shape)[()]
 
 
-def stretch_inverse(Q: Normal, P: Normal, t: ArrayLike):
+def stretch_inverse(Q: Distribution, P: Distribution, t: ArrayLike):
     """σ⁻¹(t): the ratio height the stretched graph reaches at time t, elementwise.
 
     σ(h) = ∫₀^h dη / (w_Q(η) − η w_P(η)) with w_P(h) = P[dQ/dP ≥ h], w_Q(h) = Q[dQ/dP ≥ h]
     (Flamich 2023). σ⁻¹ increases from 0 at t = 0 towards r* = 2^D∞. Accurate to about
     1e-12 relative.
     """
-    shape, flats = _pair_arrays(Q, P, _float_array(t, "t"))
-    return _core.stretch_normal(*flats, True).reshape(shape)[()]
+    shape, family, flats = _pair_arrays(Q, P, _float_array(t, "t"))
+    return _core.stretch_pairs(family, *flats, True).reshape(shape)[()]
 
 
-def stretch(Q: Normal, P: Normal, h: ArrayLike):
+def stretch(Q: Distribution, P: Distribution, h: ArrayLike):
     """σ(h), the stretch function itself, for 0 ≤ h ≤ r* (σ(r*) = inf), elementwise."""
-    shape, flats = _pair_arrays(Q, P, _float_array(h, "h"))
-    return _core.stretch_normal(*flats, False).reshape(shape)[()]
+    shape, family, flats = _pair_arrays(Q, P, _float_array(h, "h"))
+    return _core.stretch_pairs(family, *flats, False).reshape(shape)[()]
 
 
 __all__ = [

@@ -23,7 +23,8 @@ class CorruptStreamError(RecError):
 class SearchLimitError(RecError):
     """A search reached its documented bound before accepting."""
 
-def encode_normal(
+def encode_pairs(
+    family: str,
     target_loc: npt.NDArray[np.float64],
     target_scale: npt.NDArray[np.float64],
     proposal_loc: npt.NDArray[np.float64],
@@ -36,12 +37,12 @@ def encode_normal(
     threads: Optional[int],
     processes: int,
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64], bytes]:
-    """Encode a flat batch of Normal pairs; returns (samples, steps, bits, container bytes)."""
+    """Encode a flat batch of pairs of one family ("Normal" or "Laplace"); returns (samples, steps, bits, container bytes)."""
 
 def container_info(data: bytes) -> dict:
     """Validate a container and return its header fields."""
 
-def decode_normal(
+def decode_pairs(
     data: bytes,
     proposal_loc: npt.NDArray[np.float64],
     proposal_scale: npt.NDArray[np.float64],
@@ -49,7 +50,8 @@ def decode_normal(
 ) -> npt.NDArray[np.float64]:
     """Decode a container against flat proposal parameters of the stream's element count."""
 
-def divergences_normal(
+def divergences_pairs(
+    family: str,
     target_loc: npt.NDArray[np.float64],
     target_scale: npt.NDArray[np.float64],
     proposal_loc: npt.NDArray[np.float64],
@@ -57,7 +59,8 @@ def divergences_normal(
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Elementwise KL[Q‖P] and D∞[Q‖P] in bits."""
 
-def channel_simulation_divergence_normal(
+def channel_simulation_divergence_pairs(
+    family: str,
     target_loc: npt.NDArray[np.float64],
     target_scale: npt.NDArray[np.float64],
     proposal_loc: npt.NDArray[np.float64],
@@ -65,7 +68,8 @@ def channel_simulation_divergence_normal(
 ) -> npt.NDArray[np.float64]:
     """Elementwise D_CS[Q‖P] in bits."""
 
-def stretch_normal(
+def stretch_pairs(
+    family: str,
     target_loc: npt.NDArray[np.float64],
     target_scale: npt.NDArray[np.float64],
     proposal_loc: npt.NDArray[np.float64],

@@ -12,16 +12,18 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._api import (METHODS, Normal, RecError, channel_simulation_divergence, decode, encode,
+from ._api import (METHODS, Laplace, Normal, RecError, channel_simulation_divergence, decode, encode,
                    kl_divergence, max_divergence)
 
-#: The built-in suite: (name, Q, P). KL from 0.01 to 20 bits, targets in P's tail.
-BUILTIN_SUITE: Tuple[Tuple[str, Tuple[float, float], Tuple[float, float]], ...] = (
-    ("near-identical", (0.1, 0.97), (0.0, 1.0)),
-    ("talk example", (1.0, 0.25), (0.0, 1.0)),
-    ("narrow, in tail", (3.0, 0.1), (0.0, 1.0)),
-    ("very narrow", (0.0, 0.00015), (0.0, 1.0)),
-    ("deep tail, 20 bits", (9.5, 0.05), (5.0, 1.0)),
+#: The built-in suite: (name, family, Q, P). KL from 0.01 to 20 bits, targets in P's tail.
+BUILTIN_SUITE: Tuple[Tuple[str, str, Tuple[float, float], Tuple[float, float]], ...] = (
+    ("near-identical", "Normal", (0.1, 0.97), (0.0, 1.0)),
+    ("talk example", "Normal", (1.0, 0.25), (0.0, 1.0)),
+    ("narrow, in tail", "Normal", (3.0, 0.1), (0.0, 1.0)),
+    ("very narrow", "Normal", (0.0, 0.00015), (0.0, 1.0)),
+    ("deep tail, 20 bits", "Normal", (9.5, 0.05), (5.0, 1.0)),
+    ("Laplace b = 1/2", "Laplace", (0.0, 0.5), (0.0, 1.0)),
+    ("Laplace, offset", "Laplace", (1.5, 0.2), (0.0, 1.0)),
 )
 
 #: Methods whose runtime is about 2^D∞ arrivals; skipped above ``max_global_bits``.
@@ -33,7 +35,7 @@ def compare(pairs: Optional[Iterable[Tuple[str, Normal, Normal]]] = None,
             max_global_bits: float = 13.0) -> List[Dict[str, object]]:
     """Run every method on every pair; return one row (a dict) per (pair, method).
 
-    ``pairs`` holds (name, Q, P) with scalar Normal Q and P (default: :data:`BUILTIN_SUITE`).
+    ``pairs`` holds (name, Q, P) with scalar Q and P of one family (default: :data:`BUILTIN_SUITE`).
     Methods that need about 2^D∞ arrivals are skipped (row with ``skipped`` set) when D∞
     exceeds ``max_global_bits``; a method that raises (a search bound, an unbounded ratio) gets a
     row with the error in ``skipped``, and D_CS is NaN where it cannot be computed. Rows hold: pair, method, kl, max_divergence, dcs (bits),
@@ -41,7 +43,8 @@ def compare(pairs: Optional[Iterable[Tuple[str, Normal, Normal]]] = None,
     encode_per_second, decode_per_second, identical (decode == samples bit for bit).
     """
     if pairs is None:
-        pairs = [(name, Normal(*q), Normal(*p)) for name, q, p in BUILTIN_SUITE]
+        families = {"Normal": Normal, "Laplace": Laplace}
+        pairs = [(name, families[family](*q), families[family](*p)) for name, family, q, p in BUILTIN_SUITE]
     methods = list(METHODS if methods is None else methods)
     for method in methods:
         if method not in METHODS:
@@ -55,7 +58,7 @@ def compare(pairs: Optional[Iterable[Tuple[str, Normal, Normal]]] = None,
             dcs = float(channel_simulation_divergence(Q, P))
         except RecError:
             dcs = float("nan")  # e.g. an unbounded ratio: the methods below will say why
-        batch = Normal(np.full(count, float(Q.loc)), float(Q.scale))
+        batch = type(Q)(np.full(count, float(Q.loc)), float(Q.scale))
         for method in methods:
             row: Dict[str, object] = {"pair": name, "method": method, "kl": kl,
                                       "max_divergence": dmax, "dcs": dcs}

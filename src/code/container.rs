@@ -7,8 +7,8 @@
 //! | 0 | 4 | magic `b"RECF"` |
 //! | 4 | 1 | format version = 1 |
 //! | 5 | 1 | method id (1 `"gprs"`, 2 `"gprs-bb"`, 3 `"pfr"`, 4 `"gprs-parallel"`, 5 `"gprs-dyadic"`, 6 `"astar-bb"`) |
-//! | 6 | 1 | target family id (1 = Normal) |
-//! | 7 | 1 | proposal family id (1 = Normal) |
+//! | 6 | 1 | target family id (1 = Normal, 2 = Laplace) |
+//! | 7 | 1 | proposal family id (1 = Normal, 2 = Laplace) |
 //! | 8 | 8 | seed (u64) |
 //! | 16 | 8 | index offset: element i uses stream index `offset + i` (u64) |
 //! | 24 | 4 | method parameter (u32): the number of processes J of `"gprs-parallel"`, else 0 |
@@ -49,37 +49,7 @@ pub const MAX_DIMENSIONS: usize = 32;
 /// The largest element count a stream may declare (2⁴⁰).
 pub const MAX_ELEMENTS: u64 = 1 << 40;
 
-/// Distribution families and their ids in the container.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Family {
-    /// Normal(loc, scale).
-    Normal,
-}
-
-impl Family {
-    /// The stored id.
-    pub fn id(self) -> u8 {
-        match self {
-            Family::Normal => 1,
-        }
-    }
-
-    /// Parses a stored id.
-    pub fn from_id(id: u8) -> Option<Family> {
-        match id {
-            1 => Some(Family::Normal),
-            _ => None,
-        }
-    }
-
-    /// The user-facing name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Normal => "Normal",
-        }
-    }
-}
+pub use crate::distribution::Family;
 
 /// Everything in a container except the payload.
 #[derive(Clone, Debug, PartialEq)]

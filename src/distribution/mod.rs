@@ -16,6 +16,49 @@ pub use normal::Normal;
 use crate::error::{RecError, Result};
 use crate::random::UnitDraw;
 
+/// Distribution families and their ids in the container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Family {
+    /// Normal(loc, scale).
+    Normal,
+    /// Laplace(loc, scale).
+    Laplace,
+}
+
+impl Family {
+    /// Every family, in id order.
+    pub const ALL: [Family; 2] = [Family::Normal, Family::Laplace];
+
+    /// The stored id.
+    pub fn id(self) -> u8 {
+        match self {
+            Family::Normal => 1,
+            Family::Laplace => 2,
+        }
+    }
+
+    /// Parses a stored id.
+    pub fn from_id(id: u8) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.id() == id)
+    }
+
+    /// The user-facing name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Normal => "Normal",
+            Family::Laplace => "Laplace",
+        }
+    }
+
+    /// Parses a user-facing name.
+    pub fn from_name(name: &str) -> Result<Family> {
+        Family::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
+            RecError::UnsupportedMethod(format!("unknown distribution family \"{name}\"; available: Normal, Laplace"))
+        })
+    }
+}
+
 /// A point of the real line in tail coordinates of a distribution P.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TailPoint {

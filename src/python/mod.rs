@@ -10,7 +10,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::batch::{self, EncodeSettings, NormalPairs};
+use crate::batch::{self, EncodeSettings, Pairs};
+use crate::distribution::Family;
 use crate::code::container::{self, Container};
 use crate::divergence::channel_simulation_divergence;
 use crate::error::RecError as CoreError;
@@ -38,9 +39,10 @@ fn slice<'a>(array: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [
     array.as_slice().map_err(|_| RecError::new_err(format!("{name} must be a contiguous float64 array")))
 }
 
-/// Borrows the four flat parameter arrays of a batch of Normal pairs.
-fn normal_pairs<'a>(arrays: [&'a PyReadonlyArray1<'_, f64>; 4]) -> PyResult<NormalPairs<'a>> {
-    Ok(NormalPairs {
+/// Borrows the four flat parameter arrays of a batch of pairs of the named family.
+fn pairs_of<'a>(family: &str, arrays: [&'a PyReadonlyArray1<'_, f64>; 4]) -> PyResult<Pairs<'a>> {
+    Ok(Pairs {
+        family: Family::from_name(family).map_err(to_python_error)?,
         target_loc: slice(arrays[0], "target loc")?,
         target_scale: slice(arrays[1], "target scale")?,
         proposal_loc: slice(arrays[2], "proposal loc")?,
@@ -48,12 +50,13 @@ fn normal_pairs<'a>(arrays: [&'a PyReadonlyArray1<'_, f64>; 4]) -> PyResult<Norm
     })
 }
 
-/// Encodes a flat batch of Normal pairs; returns (samples, steps, bits, container bytes).
+/// Encodes a flat batch of pairs of one family; returns (samples, steps, bits, container bytes).
 #[pyfunction]
-#[pyo3(signature = (target_loc, target_scale, proposal_loc, proposal_scale, shape, method, seed, index_offset, max_steps, threads, processes))]
+#[pyo3(signature = (family, target_loc, target_scale, proposal_loc, proposal_scale, shape, method, seed, index_offset, max_steps, threads, processes))]
 #[allow(clippy::too_many_arguments)]
-fn encode_normal<'py>(
+fn encode_pairs<'py>(
     py: Python<'py>,
+    family: &str,
     target_loc: PyReadonlyArray1<'py, f64>,
     target_scale: PyReadonlyArray1<'py, f64>,
     proposal_loc: PyReadonlyArray1<'py, f64>,
@@ -67,7 +70,7 @@ fn encode_normal<'py>(
     processes: u32,
 ) -> PyResult<EncodeOutput<'py>> {
     let method = Method::from_name(method).map_err(to_python_error)?;
-    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let mut settings = EncodeSettings::new(method, seed);
     settings.index_offset = index_offset;
     settings.threads = threads;
@@ -75,10 +78,10 @@ fn encode_normal<'py>(
     if let Some(steps) = max_steps {
         settings.max_steps = steps;
     }
-    let header = settings.header(shape);
+    let header = settings.header(pairs.family, shape);
     let encoded = py
         .detach(|| -> Result<_, CoreError> {
-            let encoding = batch::encode_normal(&pairs, &settings)?;
+            let encoding = batch::encode_pairs(&pairs, &settings)?;
             let (bytes, lengths) = container::write(&header, &encoding.indices)?;
             Ok((encoding, bytes, lengths))
         })
@@ -106,10 +109,10 @@ fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDi
     Ok(info)
 }
 
-/// Decodes a container against flat proposal parameters of the stream's element count.
+/// Decodes a container against flat proposal parameters (of the stream's proposal family).
 #[pyfunction]
 #[pyo3(signature = (data, proposal_loc, proposal_scale, threads))]
-fn decode_normal<'py>(
+fn decode_pairs<'py>(
     py: Python<'py>,
     data: &[u8],
     proposal_loc: PyReadonlyArray1<'py, f64>,
@@ -121,7 +124,7 @@ fn decode_normal<'py>(
     let samples = py
         .detach(|| {
             let parsed = Container::parse(data)?;
-            batch::decode_normal(&parsed.header, &parsed.indices, locs, scales, threads)
+            batch::decode_pairs(&parsed.header, &parsed.indices, locs, scales, threads)
         })
         .map_err(to_python_error)?;
     Ok(samples.into_pyarray(py))
@@ -129,16 +132,17 @@ fn decode_normal<'py>(
 
 /// Elementwise KL[Q‖P] and D∞[Q‖P] in bits.
 #[pyfunction]
-fn divergences_normal<'py>(
+fn divergences_pairs<'py>(
     py: Python<'py>,
+    family: &str,
     target_loc: PyReadonlyArray1<'py, f64>,
     target_scale: PyReadonlyArray1<'py, f64>,
     proposal_loc: PyReadonlyArray1<'py, f64>,
     proposal_scale: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<(Floats<'py>, Floats<'py>)> {
-    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let values = py
-        .detach(|| batch::normal_divergences(&pairs))
+        .detach(|| batch::divergences(&pairs))
         .map_err(to_python_error)?;
     let (kl, max): (Vec<f64>, Vec<f64>) = values.into_iter().unzip();
     Ok((kl.into_pyarray(py), max.into_pyarray(py)))
@@ -146,29 +150,32 @@ fn divergences_normal<'py>(
 
 /// Elementwise channel simulation divergence D_CS[Q‖P] in bits (bounded ratios only).
 #[pyfunction]
-fn channel_simulation_divergence_normal<'py>(
+fn channel_simulation_divergence_pairs<'py>(
     py: Python<'py>,
+    family: &str,
     target_loc: PyReadonlyArray1<'py, f64>,
     target_scale: PyReadonlyArray1<'py, f64>,
     proposal_loc: PyReadonlyArray1<'py, f64>,
     proposal_scale: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<Floats<'py>> {
-    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let values = py
         .detach(|| {
             let count = pairs.len()?;
             batch::map_elements(count, |i| {
-                channel_simulation_divergence(&pairs.ratio(i)?).map_err(|e| e.at_element(i))
+                channel_simulation_divergence(&pairs.pair(i)?).map_err(|e| e.at_element(i))
             })
         })
         .map_err(to_python_error)?;
     Ok(values.into_pyarray(py))
 }
 
-/// Elementwise σ⁻¹(t) (`inverse = true`) or σ(h) (`inverse = false`) of bounded Normal pairs.
+/// Elementwise σ⁻¹(t) (`inverse = true`) or σ(h) (`inverse = false`) of bounded pairs.
 #[pyfunction]
-fn stretch_normal<'py>(
+#[allow(clippy::too_many_arguments)]
+fn stretch_pairs<'py>(
     py: Python<'py>,
+    family: &str,
     target_loc: PyReadonlyArray1<'py, f64>,
     target_scale: PyReadonlyArray1<'py, f64>,
     proposal_loc: PyReadonlyArray1<'py, f64>,
@@ -176,7 +183,7 @@ fn stretch_normal<'py>(
     argument: PyReadonlyArray1<'py, f64>,
     inverse: bool,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let pairs = normal_pairs([&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
     let argument = slice(&argument, if inverse { "t" } else { "h" })?;
     let values = py
         .detach(|| {
@@ -185,7 +192,7 @@ fn stretch_normal<'py>(
                 return Err(CoreError::ShapeMismatch("argument and pair arrays differ in length".into()));
             }
             batch::map_elements(count, |i| {
-                let ratio = pairs.ratio(i)?;
+                let ratio = pairs.pair(i)?;
                 let stretch = Stretch::new(&ratio);
                 let value = argument[i];
                 let result = if inverse {
@@ -221,11 +228,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("METHODS", Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>())?;
     m.add("DEFAULT_PROCESSES", batch::DEFAULT_PROCESSES)?;
     m.add("MAX_PROCESSES", crate::sampler::gprs_parallel::MAX_PROCESSES)?;
-    m.add_function(wrap_pyfunction!(encode_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(container_info, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_normal, m)?)?;
-    m.add_function(wrap_pyfunction!(divergences_normal, m)?)?;
-    m.add_function(wrap_pyfunction!(stretch_normal, m)?)?;
-    m.add_function(wrap_pyfunction!(channel_simulation_divergence_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(divergences_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(stretch_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(channel_simulation_divergence_pairs, m)?)?;
     Ok(())
 }

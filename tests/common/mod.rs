@@ -1,7 +1,7 @@
 //! Helpers shared by the Rust integration tests.
 #![allow(dead_code)]
 
-use rec_fast::batch::{encode_normal, BatchEncoding, EncodeSettings, NormalPairs};
+use rec_fast::batch::{encode_pairs, BatchEncoding, EncodeSettings, Pairs};
 use rec_fast::math::normal_cdf;
 use rec_fast::sampler::Method;
 
@@ -11,7 +11,8 @@ pub fn encode_copies(loc: f64, scale: f64, count: usize, method: Method, seed: u
     let target_scale = vec![scale; count];
     let proposal_loc = vec![0.0; count];
     let proposal_scale = vec![1.0; count];
-    let pairs = NormalPairs {
+    let pairs = Pairs {
+        family: rec_fast::distribution::Family::Normal,
         target_loc: &target_loc,
         target_scale: &target_scale,
         proposal_loc: &proposal_loc,
@@ -19,7 +20,7 @@ pub fn encode_copies(loc: f64, scale: f64, count: usize, method: Method, seed: u
     };
     let mut settings = EncodeSettings::new(method, seed);
     settings.threads = threads;
-    encode_normal(&pairs, &settings).expect("encoding succeeds")
+    encode_pairs(&pairs, &settings).expect("encoding succeeds")
 }
 
 /// The Kolmogorov–Smirnov p-value of `samples` against N(loc, scale²)

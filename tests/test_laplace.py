@@ -1,0 +1,65 @@
+"""Laplace pairs through the Python API: round trips, exactness, divergences, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import rec_fast as rf
+
+# (Q loc, Q scale, P loc, P scale): centred (DESIGN's b = 1/2), offset, narrow in P's tail.
+PAIRS = [(0.0, 0.5, 0.0, 1.0), (1.5, 0.2, 0.0, 1.0), (-3.0, 0.05, 0.0, 2.0)]
+GLOBAL = ("gprs", "pfr", "gprs-parallel")
+
+
+@pytest.mark.parametrize("method", rf.METHODS)
+@pytest.mark.parametrize("pair", PAIRS)
+def test_laplace_targets_are_exact_and_round_trip(method, pair):
+    q_loc, q_scale, p_loc, p_scale = pair
+    P = rf.Laplace(p_loc, p_scale)
+    enc = rf.encode(rf.Laplace(np.full(20_000, q_loc), q_scale), P, seed=5, method=method)
+    assert rf.stream_info(enc.to_bytes())["target_family"] == "Laplace"
+    assert np.array_equal(rf.decode(enc.to_bytes(), P).view(np.uint64), enc.samples.view(np.uint64))
+    assert stats.kstest(enc.samples, stats.laplace(loc=q_loc, scale=q_scale).cdf).pvalue > 1e-4
+    Q = rf.Laplace(q_loc, q_scale)
+    kl = float(rf.kl_divergence(Q, P))
+    assert enc.bits.mean() <= kl + math.log2(kl + 1) + 6
+    if method == "gprs":
+        r_max = 2.0 ** float(rf.max_divergence(Q, P))
+        steps = enc.steps.astype(float)
+        assert abs(steps.mean() - r_max) < 5 * steps.std(ddof=1) / math.sqrt(steps.size)
+
+
+def test_laplace_divergences_match_closed_forms():
+    P = rf.Laplace(0.0, 1.0)
+    b = np.array([0.5, 0.25, 0.1])
+    Q = rf.Laplace(0.0, b)
+    # KL = b − ln b − 1 and D_CS = b + ψ(1/b) + γ − 1 nats (DESIGN §4 and §7).
+    assert np.allclose(rf.kl_divergence(Q, P) * math.log(2), b - np.log(b) - 1, rtol=1e-13)
+    dcs = rf.channel_simulation_divergence(Q, P) * math.log(2)
+    assert np.allclose(dcs, b + special.digamma(1 / b) + np.euler_gamma - 1, atol=1e-8)
+    assert np.allclose(dcs[:2], [0.5, 13 / 12], atol=1e-8)
+    assert np.allclose(rf.max_divergence(Q, P), -np.log2(b), rtol=1e-13)
+    # σ⁻¹(t) = 2t/(2 + t) for b = 1/2.
+    t = np.array([0.01, 1.0, 50.0])
+    assert np.allclose(rf.stretch_inverse(rf.Laplace(0.0, 0.5), P, t), 2 * t / (2 + t), rtol=1e-10)
+
+
+def test_laplace_bad_input():
+    P = rf.Laplace(0.0, 1.0)
+    with pytest.raises(rf.RecError, match="Laplace scale -1.0 is not allowed"):
+        rf.Laplace(0.0, -1.0)
+    with pytest.raises(rf.RecError, match="unbounded"):
+        rf.encode(rf.Laplace(0.0, 2.0), P)
+    with pytest.raises(rf.RecError, match="flat at its maximum"):
+        rf.encode(rf.Laplace(0.5, 1.0), P)
+    with pytest.raises(rf.RecError, match="Laplace target with a Normal coding distribution"):
+        rf.encode(rf.Laplace(0.0, 0.5), rf.Normal(0.0, 1.0))
+    data = rf.encode(rf.Laplace(0.0, 0.5), P).to_bytes()
+    with pytest.raises(rf.RecError, match="encoded against a Laplace proposal, but P is Normal"):
+        rf.decode(data, rf.Normal(0.0, 1.0))
+    # The equal-scale pair has a finite D∞ even though it cannot be coded yet.
+    assert float(rf.max_divergence(rf.Laplace(0.5, 1.0), P)) == pytest.approx(0.5 / math.log(2))
