@@ -25,6 +25,13 @@ pub struct SuperlevelMasses {
     pub gap: f64,
 }
 
+impl SuperlevelMasses {
+    /// Q = P: r ≡ 1, so every level set below 1 is the whole line and g(h) = 1 − h.
+    pub fn identical(deficit: f64) -> SuperlevelMasses {
+        SuperlevelMasses { proposal: 1.0, target: 1.0, gap: -libm::expm1(-deficit) }
+    }
+}
+
 /// The interface every (target, proposal) pair offers to the stretch function and samplers.
 pub trait DensityRatio: Sync {
     /// ln r*, the natural log of the essential supremum of r (D∞ in nats).
@@ -166,7 +173,7 @@ impl DensityRatio for NormalRatio {
     fn superlevel_masses(&self, deficit: f64) -> SuperlevelMasses {
         let height = libm::exp(self.log_max_ratio - deficit);
         if self.identical {
-            return SuperlevelMasses { proposal: 1.0, target: 1.0, gap: -libm::expm1(-deficit) };
+            return SuperlevelMasses::identical(deficit);
         }
         let half_width = libm::sqrt(2.0 * self.curvature_variance * deficit);
         let mode = self.standardized_mode;
@@ -360,7 +367,7 @@ impl DensityRatio for LaplaceRatio {
     fn superlevel_masses(&self, deficit: f64) -> SuperlevelMasses {
         let height = libm::exp(self.log_max_ratio - deficit);
         if self.identical {
-            return SuperlevelMasses { proposal: 1.0, target: 1.0, gap: -libm::expm1(-deficit) };
+            return SuperlevelMasses::identical(deficit);
         }
         let (below, above) = self.reaches(deficit);
         let mode = self.target.loc;

@@ -1,7 +1,7 @@
 //! The Laplace distribution L(loc, scale): density e^{−|x − loc|/scale} / (2·scale).
 
-use super::{CodingDistribution, TailPoint};
-use crate::error::{RecError, Result};
+use super::{check_location_scale, CodingDistribution, Family, TailPoint};
+use crate::error::Result;
 
 /// L(loc, scale), validated: finite `loc`, finite `scale > 0`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -15,16 +15,7 @@ pub struct Laplace {
 impl Laplace {
     /// Validates the parameters.
     pub fn new(loc: f64, scale: f64) -> Result<Laplace> {
-        if !loc.is_finite() {
-            return Err(RecError::InvalidParameter(format!(
-                "Laplace loc {loc} is not finite; loc must be a finite float"
-            )));
-        }
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(RecError::InvalidParameter(format!(
-                "Laplace scale {scale} is not allowed; scale must be finite and > 0"
-            )));
-        }
+        check_location_scale(Family::Laplace, loc, scale)?;
         Ok(Laplace { loc, scale })
     }
 }

@@ -59,6 +59,22 @@ impl Family {
     }
 }
 
+/// Checks the parameters of a location-scale family: finite `loc`, finite `scale > 0`.
+pub fn check_location_scale(family: Family, loc: f64, scale: f64) -> Result<()> {
+    let name = family.name();
+    if !loc.is_finite() {
+        return Err(RecError::InvalidParameter(format!(
+            "{name} loc {loc} is not finite; loc must be a finite float"
+        )));
+    }
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(RecError::InvalidParameter(format!(
+            "{name} scale {scale} is not allowed; scale must be finite and > 0"
+        )));
+    }
+    Ok(())
+}
+
 /// A point of the real line in tail coordinates of a distribution P.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TailPoint {

@@ -1,7 +1,7 @@
 //! The normal distribution N(loc, scale²).
 
-use super::{CodingDistribution, TailPoint};
-use crate::error::{RecError, Result};
+use super::{check_location_scale, CodingDistribution, Family, TailPoint};
+use crate::error::Result;
 use crate::math::normal_lower_quantile;
 
 /// N(loc, scale²), validated: finite `loc`, finite `scale > 0`.
@@ -16,16 +16,7 @@ pub struct Normal {
 impl Normal {
     /// Validates the parameters.
     pub fn new(loc: f64, scale: f64) -> Result<Normal> {
-        if !loc.is_finite() {
-            return Err(RecError::InvalidParameter(format!(
-                "Normal loc {loc} is not finite; loc must be a finite float"
-            )));
-        }
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(RecError::InvalidParameter(format!(
-                "Normal scale {scale} is not allowed; scale must be finite and > 0"
-            )));
-        }
+        check_location_scale(Family::Normal, loc, scale)?;
         Ok(Normal { loc, scale })
     }
 
