@@ -15,7 +15,7 @@
 
 use std::collections::BinaryHeap;
 
-use super::{gprs_branch, Earliest, Encoded};
+use super::{gprs_branch, smallest_deficit, Earliest, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
@@ -26,57 +26,24 @@ pub const MAX_DEPTH: u32 = 127;
 /// Default bound on the nodes one element's search may examine (2¹⁶).
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
 
-/// A pending node of the search tree (queued by its lower bound).
-struct Node {
-    /// ln T − ln r* + inf_{B} d: a lower bound on the log score of every arrival in the subtree.
-    bound: f64,
-    time: f64,
-    heap_index: u128,
-    interval: TailInterval,
-    left_x: f64,
-    right_x: f64,
-}
-
-impl Node {
-    fn queued(self) -> Earliest<Node> {
-        Earliest { key: self.bound, tie: self.heap_index, item: self }
-    }
-}
-
 /// Encodes one element; at most `max_steps` nodes are examined.
 pub fn encode<R, D>(ratio: &R, proposal: &D, seed: u64, stream_index: u64, max_steps: u64) -> Result<Encoded>
 where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
 {
-    let mode = ratio.mode();
     let log_max_ratio = ratio.log_max_ratio();
-    let smallest_deficit = |left_x: f64, right_x: f64| {
-        if left_x < mode && mode < right_x {
-            0.0
-        } else {
-            ratio.deficit(left_x).min(ratio.deficit(right_x))
-        }
-    };
     let mut queue = BinaryHeap::new();
     let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
-    queue.push(
-        Node {
-            bound: libm::log(root_time) - log_max_ratio,
-            time: root_time,
-            heap_index: 1,
-            interval: TailInterval::WHOLE_LINE,
-            left_x: f64::NEG_INFINITY,
-            right_x: f64::INFINITY,
-        }
-        .queued(),
-    );
+    // Queue keys are lower bounds ln T − ln r* + inf_B d on the log score of every arrival in
+    // the node's subtree.
+    queue.push(SearchNode::root(root_time).queued(libm::log(root_time) - log_max_ratio));
     // (log score, sample, heap index) of the best arrival so far.
     let mut best: Option<(f64, f64, u128)> = None;
     let mut step = 0u64;
-    while let Some(Earliest { item: node, .. }) = queue.pop() {
+    while let Some(Earliest { key: bound, item: node, .. }) = queue.pop() {
         if let Some((score, sample, heap_index)) = best {
-            if node.bound >= score {
+            if bound >= score {
                 return Ok(Encoded { sample, steps: step, index: heap_index });
             }
         }
@@ -106,11 +73,11 @@ where
         for (interval, left_x, right_x, heap_index) in children {
             let exponential = ElementStream::for_node(seed, stream_index, heap_index).next_unit().exponential();
             let time = node.time + exponential / interval.mass();
-            let bound = libm::log(time) - log_max_ratio + smallest_deficit(left_x, right_x);
+            let bound = libm::log(time) - log_max_ratio + smallest_deficit(ratio, left_x, right_x);
             if bound >= best_score {
                 continue;
             }
-            queue.push(Node { bound, time, heap_index, interval, left_x, right_x }.queued());
+            queue.push(SearchNode { time, heap_index, interval, left_x, right_x }.queued(bound));
         }
     }
     let (_, sample, heap_index) = best.expect("the root is always examined");

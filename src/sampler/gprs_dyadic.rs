@@ -16,7 +16,7 @@
 
 use std::collections::BinaryHeap;
 
-use super::{Earliest, Encoded};
+use super::{smallest_deficit, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval, TailPoint};
 use crate::error::{RecError, Result};
 use crate::random::ElementStream;
@@ -27,22 +27,6 @@ use crate::stretch::StretchSearch;
 pub const MAX_DEPTH: u32 = 127;
 /// Default bound on the nodes one element's search may examine (2¹⁶).
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
-
-/// A pending node of the search tree (queued by its arrival time).
-struct Node {
-    time: f64,
-    heap_index: u128,
-    interval: TailInterval,
-    /// x at the interval's ends (±∞ at the ends of the line).
-    left_x: f64,
-    right_x: f64,
-}
-
-impl Node {
-    fn queued(self) -> Earliest<Node> {
-        Earliest { key: self.time, tie: self.heap_index, item: self }
-    }
-}
 
 /// The location of an interval end (the ends of the line are ±∞).
 fn end_location<D: CodingDistribution + ?Sized>(proposal: &D, point: TailPoint) -> f64 {
@@ -74,20 +58,10 @@ where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
 {
-    let mode = ratio.mode();
     let mut search = StretchSearch::new(ratio);
     let mut queue = BinaryHeap::new();
     let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
-    queue.push(
-        Node {
-            time: root_time,
-            heap_index: 1,
-            interval: TailInterval::WHOLE_LINE,
-            left_x: f64::NEG_INFINITY,
-            right_x: f64::INFINITY,
-        }
-        .queued(),
-    );
+    queue.push(SearchNode::root(root_time).queued(root_time));
     for step in 1..=max_steps {
         // The subtree holding the mode is never pruned (sup r = r* > σ⁻¹(t)), so the queue
         // cannot run empty before an acceptance.
@@ -111,17 +85,13 @@ where
             (TailInterval { left: middle, right: node.interval.right }, middle_x, node.right_x, 2 * node.heap_index + 1),
         ];
         for (interval, left_x, right_x, heap_index) in children {
-            let best_deficit = if left_x < mode && mode < right_x {
-                0.0
-            } else {
-                ratio.deficit(left_x).min(ratio.deficit(right_x))
-            };
+            let best_deficit = smallest_deficit(ratio, left_x, right_x);
             let exponential = ElementStream::for_node(seed, stream_index, heap_index).next_unit().exponential();
             let time = node.time + exponential / interval.mass();
             if !search.would_accept(time, best_deficit)? {
                 continue;
             }
-            queue.push(Node { time, heap_index, interval, left_x, right_x }.queued());
+            queue.push(SearchNode { time, heap_index, interval, left_x, right_x }.queued(time));
         }
     }
     Err(RecError::SearchLimit(format!(

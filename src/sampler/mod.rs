@@ -14,7 +14,9 @@ pub mod pfr;
 
 use std::cmp::Ordering;
 
+use crate::distribution::TailInterval;
 use crate::error::{RecError, Result};
+use crate::ratio::DensityRatio;
 
 /// The channel-simulation methods, with the names the Python API uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,6 +107,46 @@ pub struct Encoded {
     pub steps: u64,
     /// The integer sent: the arrival index n (global) or the heap index H (branch-and-bound).
     pub index: u128,
+}
+
+/// A pending node of a tree search over intervals (dyadic GPRS, A* coding): the first arrival
+/// of the process in `interval` after its parent's, at `time`, with x at the interval's ends
+/// (±∞ at the ends of the line) for bounding the ratio inside it.
+pub(crate) struct SearchNode {
+    pub time: f64,
+    pub heap_index: u128,
+    pub interval: TailInterval,
+    pub left_x: f64,
+    pub right_x: f64,
+}
+
+impl SearchNode {
+    /// The root: the whole line at the first arrival `time`.
+    pub fn root(time: f64) -> Self {
+        SearchNode {
+            time,
+            heap_index: 1,
+            interval: TailInterval::WHOLE_LINE,
+            left_x: f64::NEG_INFINITY,
+            right_x: f64::INFINITY,
+        }
+    }
+
+    /// The heap entry of this node with priority `key` (ties broken by heap index).
+    pub fn queued(self, key: f64) -> Earliest<SearchNode> {
+        Earliest { key, tie: self.heap_index, item: self }
+    }
+}
+
+/// The smallest deficit of a unimodal ratio on (left_x, right_x): 0 when the interval holds the
+/// mode, else the deficit at the end nearest to it (the largest ratio in the interval).
+pub(crate) fn smallest_deficit<R: DensityRatio + ?Sized>(ratio: &R, left_x: f64, right_x: f64) -> f64 {
+    let mode = ratio.mode();
+    if left_x < mode && mode < right_x {
+        0.0
+    } else {
+        ratio.deficit(left_x).min(ratio.deficit(right_x))
+    }
 }
 
 /// An entry of a min-heap (`std::collections::BinaryHeap` is a max-heap): ordered so that the
