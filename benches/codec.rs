@@ -1,15 +1,18 @@
-//! Criterion benchmarks of batch encode and decode, single-threaded, per method and KL.
+//! Criterion benchmarks of batch encode and decode, single-threaded, per method and workload.
 //!
-//! Workload: a batch of `BATCH` identical targets Q = N(0, s) against P = N(0, 1), with s < 1
-//! chosen by bisection so that KL[Q‖P] = 2, 8 or 16 bits. For m = 0 the KL in nats is
-//! `−ln s + (s² − 1)/2`, and D∞ = −log2 s bits, so global GPRS needs about 2^D∞ arrivals per
-//! element: ≈ 2^2.7 at KL 2, ≈ 2^8.7 at KL 8 and ≈ 2^16.7 at KL 16 bits.
+//! Workloads, each a batch of `BATCH` identical pairs:
+//! * `klNbits`: Q = N(0, s) against P = N(0, 1), with s < 1 chosen by bisection so that
+//!   KL[Q‖P] = 2, 8 or 16 bits. For m = 0 the KL in nats is `−ln s + (s² − 1)/2`, and
+//!   D∞ = −log2 s bits, so the global methods need about 2^D∞ arrivals per element: ≈ 2^2.7
+//!   at KL 2, ≈ 2^8.7 at KL 8 and ≈ 2^16.7 at KL 16 bits.
+//! * `laplace`: Q = L(0.5, 0.2) against P = L(0, 1) (KL 1.6 bits, D∞ 3.0 bits).
+//! * `uniform`: Q = U(0.3, 0.35) against P = U(0, 1) (KL = D∞ = 4.3 bits).
+//! * `uniform-on-normal`: Q = U(0.5, 0.6) against P = N(0, 1) (KL 3.1 bits, D∞ 3.3 bits).
 //!
-//! * `encode/gprs/kl16bits` is skipped: ~10^5 arrivals per element makes one batch take
-//!   seconds, which would dominate the whole run for no insight (it is exactly linear in 2^D∞).
-//! * `decode/gprs/kl16bits` is kept: decoding replays the arrival process by index in
-//!   O(log n), so it is cheap. Its indices are produced once during setup by an untimed encode
-//!   on all cores (about one second on 2 cores).
+//! Every method runs on every workload except the global methods (`gprs`, `pfr`,
+//! `gprs-parallel` with J = 4) at KL 16 bits: ~10^5 arrivals per element makes one batch take
+//! seconds, for no insight (their cost is exactly linear in 2^D∞). Decoding is cheap for all
+//! methods, so decode keeps those cases, with indices from an untimed encode on all cores.
 //!
 //! Both groups run with `threads = Some(1)` (a one-thread rayon pool, built once and cached by
 //! the batch driver) and report `Throughput::Elements(BATCH)`.
@@ -20,15 +23,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rec_fast::batch::{decode_pairs, encode_pairs, EncodeSettings, Pairs};
+use rec_fast::batch::{decode_pairs, divergences, encode_pairs, Distributions, EncodeSettings, Pairs};
 use rec_fast::code::container::Header;
-use rec_fast::distribution::Normal;
-use rec_fast::divergence::{normal_kl_divergence, normal_max_divergence};
+use rec_fast::distribution::{Family, Normal};
+use rec_fast::divergence::normal_kl_divergence;
 use rec_fast::sampler::Method;
 
 /// Elements per batch.
 const BATCH: usize = 256;
-/// Target KL divergences, in bits.
+/// Target KL divergences of the Normal workloads, in bits.
 const KL_BITS: [f64; 3] = [2.0, 8.0, 16.0];
 /// Shared seed of every encoding.
 const SEED: u64 = 7;
@@ -50,57 +53,48 @@ fn scale_for_kl(kl_bits: f64) -> f64 {
     0.5 * (lo + hi)
 }
 
+/// One side of a workload: a family and its two parameters, repeated `BATCH` times.
+struct Side {
+    family: Family,
+    first: Vec<f64>,
+    second: Vec<f64>,
+}
+
+impl Side {
+    fn new(family: Family, first: f64, second: f64) -> Side {
+        Side { family, first: vec![first; BATCH], second: vec![second; BATCH] }
+    }
+
+    fn view(&self) -> Distributions<'_> {
+        Distributions { family: self.family, first: &self.first, second: &self.second }
+    }
+}
+
 /// One benchmark case: the batch parameters and a reference encoding for decode.
 struct Case {
     method: Method,
-    kl_bits: f64,
-    target_loc: Vec<f64>,
-    target_scale: Vec<f64>,
-    proposal_loc: Vec<f64>,
-    proposal_scale: Vec<f64>,
+    workload: String,
+    target: Side,
+    proposal: Side,
     header: Header,
     indices: Vec<u128>,
     samples: Vec<f64>,
 }
 
 impl Case {
-    fn new(method: Method, kl_bits: f64) -> Case {
-        let s = scale_for_kl(kl_bits);
-        let (q, p) = (Normal::new(0.0, s).unwrap(), Normal::new(0.0, 1.0).unwrap());
-        let kl = normal_kl_divergence(&q, &p);
-        // Loose tolerance: the library's KL goes through log1p(τ² − 1), which loses ~1e-6 bits
-        // of absolute accuracy when τ is as small as at 16 bits (τ ≈ 5e-6).
-        assert!(
-            (kl - kl_bits).abs() < 1e-3,
-            "bisection gave KL {kl} bits, wanted {kl_bits}"
-        );
-        let mut case = Case {
-            method,
-            kl_bits,
-            target_loc: vec![0.0; BATCH],
-            target_scale: vec![s; BATCH],
-            proposal_loc: vec![0.0; BATCH],
-            proposal_scale: vec![1.0; BATCH],
-            header: EncodeSettings::new(method, SEED).header(rec_fast::distribution::Family::Normal, vec![BATCH as u64]),
-            indices: Vec::new(),
-            samples: Vec::new(),
-        };
+    fn new(method: Method, workload: String, target: Side, proposal: Side) -> Case {
+        let header = EncodeSettings::new(method, SEED).header(target.family, proposal.family, vec![BATCH as u64]);
+        let mut case =
+            Case { method, workload, target, proposal, header, indices: Vec::new(), samples: Vec::new() };
         // Untimed reference encoding on all cores (supplies the indices for decode).
-        let encoding =
-            encode_pairs(&case.pairs(), &case.settings(None)).expect("reference encode");
+        let encoding = encode_pairs(&case.pairs(), &case.settings(None)).expect("reference encode");
         case.indices = encoding.indices;
         case.samples = encoding.samples;
         case
     }
 
     fn pairs(&self) -> Pairs<'_> {
-        Pairs {
-        family: rec_fast::distribution::Family::Normal,
-            target_loc: &self.target_loc,
-            target_scale: &self.target_scale,
-            proposal_loc: &self.proposal_loc,
-            proposal_scale: &self.proposal_scale,
-        }
+        Pairs { target: self.target.view(), proposal: self.proposal.view() }
     }
 
     fn settings(&self, threads: Option<usize>) -> EncodeSettings {
@@ -110,21 +104,35 @@ impl Case {
     }
 
     fn id(&self) -> BenchmarkId {
-        BenchmarkId::new(self.method.name(), format!("kl{}bits", self.kl_bits))
+        BenchmarkId::new(self.method.name(), &self.workload)
     }
 
-    /// D∞ in bits (for the setup summary).
-    fn max_divergence(&self) -> f64 {
-        let q = Normal::new(0.0, self.target_scale[0]).unwrap();
-        normal_max_divergence(&q, &Normal::new(0.0, 1.0).unwrap())
+    /// Whether the encoder is too slow to time (a global method at D∞ ≈ 16.7 bits).
+    fn skip_encode(&self) -> bool {
+        let global = matches!(self.method, Method::Gprs | Method::Pfr | Method::GprsParallel);
+        global && self.workload == "kl16bits"
     }
 }
 
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
-    for method in [Method::Gprs, Method::GprsBranch] {
+    for method in Method::ALL {
         for kl_bits in KL_BITS {
-            cases.push(Case::new(method, kl_bits));
+            let s = scale_for_kl(kl_bits);
+            let kl = normal_kl_divergence(&Normal::new(0.0, s).unwrap(), &Normal::new(0.0, 1.0).unwrap());
+            assert!((kl - kl_bits).abs() < 1e-3, "bisection gave KL {kl} bits, wanted {kl_bits}");
+            let (target, proposal) = (Side::new(Family::Normal, 0.0, s), Side::new(Family::Normal, 0.0, 1.0));
+            cases.push(Case::new(method, format!("kl{kl_bits}bits"), target, proposal));
+        }
+        let families = [
+            ("laplace", (Family::Laplace, 0.5, 0.2), (Family::Laplace, 0.0, 1.0)),
+            ("uniform", (Family::Uniform, 0.3, 0.35), (Family::Uniform, 0.0, 1.0)),
+            ("uniform-on-normal", (Family::Uniform, 0.5, 0.6), (Family::Normal, 0.0, 1.0)),
+        ];
+        for (workload, target, proposal) in families {
+            let target = Side::new(target.0, target.1, target.2);
+            let proposal = Side::new(proposal.0, proposal.1, proposal.2);
+            cases.push(Case::new(method, workload.to_owned(), target, proposal));
         }
     }
     cases
@@ -132,14 +140,9 @@ fn cases() -> Vec<Case> {
 
 fn bench_codec(c: &mut Criterion) {
     let cases = cases();
-    for case in &cases {
-        eprintln!(
-            "setup {:>7} KL {:>4} bits: D∞ {:.2} bits, s = {:.3e}",
-            case.method.name(),
-            case.kl_bits,
-            case.max_divergence(),
-            case.target_scale[0]
-        );
+    for case in cases.iter().filter(|case| case.method == Method::Gprs) {
+        let (kl, max) = divergences(&case.pairs()).unwrap()[0];
+        eprintln!("setup {:>18}: KL {kl:.2} bits, D∞ {max:.2} bits", case.workload);
     }
 
     let mut encode = c.benchmark_group("encode");
@@ -147,11 +150,7 @@ fn bench_codec(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(3))
         .throughput(Throughput::Elements(BATCH as u64));
-    for case in &cases {
-        // Global GPRS at KL 16 bits needs ~2^16.7 arrivals per element: skipped (see top).
-        if case.method == Method::Gprs && case.kl_bits >= 16.0 {
-            continue;
-        }
+    for case in cases.iter().filter(|case| !case.skip_encode()) {
         let settings = case.settings(Some(1));
         encode.bench_function(case.id(), |b| {
             b.iter(|| encode_pairs(black_box(&case.pairs()), black_box(&settings)).unwrap())
@@ -166,38 +165,19 @@ fn bench_codec(c: &mut Criterion) {
         .throughput(Throughput::Elements(BATCH as u64));
     for case in &cases {
         // Sanity check outside the timed loop: decode reproduces the encoder's samples exactly.
-        let decoded = decode_pairs(
-            &case.header,
-            &case.indices,
-            &case.proposal_loc,
-            &case.proposal_scale,
-            Some(1),
-        )
-        .unwrap();
+        let proposal = case.proposal.view();
+        let decoded = decode_pairs(&case.header, &case.indices, &proposal, Some(1)).unwrap();
         assert!(
-            decoded
-                .iter()
-                .zip(&case.samples)
-                .all(|(a, b)| a.to_bits() == b.to_bits()),
-            "{} KL {} bits: decode differs from encode",
+            decoded.iter().zip(&case.samples).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{} {}: decode differs from encode",
             case.method.name(),
-            case.kl_bits
+            case.workload
         );
         decode.bench_function(case.id(), |b| {
-            b.iter(|| {
-                decode_pairs(
-                    black_box(&case.header),
-                    black_box(&case.indices),
-                    black_box(&case.proposal_loc),
-                    black_box(&case.proposal_scale),
-                    Some(1),
-                )
-                .unwrap()
-            })
+            b.iter(|| decode_pairs(black_box(&case.header), black_box(&case.indices), black_box(&proposal), Some(1)).unwrap())
         });
     }
     decode.finish();
-
 }
 
 criterion_group!(benches, bench_codec);

@@ -19,33 +19,44 @@ use crate::pair::{self, Pair, Proposal};
 use crate::random::ElementStream;
 use crate::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr, Encoded, Method};
 
-/// Parameters of a batch of (target, proposal) pairs of one family, already broadcast to a
-/// common length.
+/// One side of a batch of pairs: a family and its two parameter arrays, (loc, scale) for
+/// Normal and Laplace, (low, high) for Uniform.
+#[derive(Clone, Copy, Debug)]
+pub struct Distributions<'a> {
+    /// The family of every element.
+    pub family: Family,
+    /// loc, or low for Uniform.
+    pub first: &'a [f64],
+    /// scale, or high for Uniform.
+    pub second: &'a [f64],
+}
+
+impl<'a> Distributions<'a> {
+    /// Element `i` as (family, first parameter, second parameter).
+    #[inline]
+    pub fn at(&self, i: usize) -> (Family, f64, f64) {
+        (self.family, self.first[i], self.second[i])
+    }
+}
+
+/// Parameters of a batch of (target, proposal) pairs, already broadcast to a common length.
 #[derive(Clone, Copy, Debug)]
 pub struct Pairs<'a> {
-    /// The family of both target and proposal.
-    pub family: Family,
-    /// Target locations.
-    pub target_loc: &'a [f64],
-    /// Target scales.
-    pub target_scale: &'a [f64],
-    /// Proposal locations.
-    pub proposal_loc: &'a [f64],
-    /// Proposal scales.
-    pub proposal_scale: &'a [f64],
+    /// The targets Q.
+    pub target: Distributions<'a>,
+    /// The coding distributions P.
+    pub proposal: Distributions<'a>,
 }
 
 impl Pairs<'_> {
     /// Number of elements, after checking that all four arrays agree.
     pub fn len(&self) -> Result<usize> {
-        let n = self.target_loc.len();
-        if [self.target_scale.len(), self.proposal_loc.len(), self.proposal_scale.len()].iter().any(|&m| m != n) {
+        let n = self.target.first.len();
+        let lengths = [self.target.second.len(), self.proposal.first.len(), self.proposal.second.len()];
+        if lengths.iter().any(|&m| m != n) {
             return Err(RecError::ShapeMismatch(format!(
                 "parameter arrays have lengths {}, {}, {}, {}; they must be broadcast to one length",
-                n,
-                self.target_scale.len(),
-                self.proposal_loc.len(),
-                self.proposal_scale.len()
+                n, lengths[0], lengths[1], lengths[2]
             )));
         }
         Ok(n)
@@ -53,17 +64,12 @@ impl Pairs<'_> {
 
     /// True for an empty batch.
     pub fn is_empty(&self) -> bool {
-        self.target_loc.is_empty()
+        self.target.first.is_empty()
     }
 
     /// The validated pair of element `i` (errors name the element).
     pub fn pair(&self, i: usize) -> Result<Pair> {
-        Pair::new(
-            self.family,
-            (self.target_loc[i], self.target_scale[i]),
-            (self.proposal_loc[i], self.proposal_scale[i]),
-        )
-        .map_err(|e| e.at_element(i))
+        Pair::new(self.target.at(i), self.proposal.at(i)).map_err(|e| e.at_element(i))
     }
 }
 
@@ -100,12 +106,12 @@ impl EncodeSettings {
         }
     }
 
-    /// The container header of an encoding of an array of `family` pairs of the given shape.
-    pub fn header(&self, family: Family, shape: Vec<u64>) -> Header {
+    /// The container header of an encoding of an array of pairs of the given families and shape.
+    pub fn header(&self, target_family: Family, proposal_family: Family, shape: Vec<u64>) -> Header {
         Header {
             method: self.method,
-            target_family: family,
-            proposal_family: family,
+            target_family,
+            proposal_family,
             seed: self.seed,
             index_offset: self.index_offset,
             method_parameter: if self.method == Method::GprsParallel { self.processes } else { 0 },
@@ -226,21 +232,27 @@ pub fn encode_pairs(pairs: &Pairs<'_>, settings: &EncodeSettings) -> Result<Batc
 pub fn decode_pairs(
     header: &Header,
     indices: &[u128],
-    proposal_loc: &[f64],
-    proposal_scale: &[f64],
+    proposal: &Distributions<'_>,
     threads: Option<usize>,
 ) -> Result<Vec<f64>> {
-    if proposal_loc.len() != indices.len() || proposal_scale.len() != indices.len() {
+    if proposal.family != header.proposal_family {
+        return Err(RecError::InvalidParameter(format!(
+            "the stream was encoded against a {} proposal, but the proposal given is {}",
+            header.proposal_family.name(),
+            proposal.family.name()
+        )));
+    }
+    if proposal.first.len() != indices.len() || proposal.second.len() != indices.len() {
         return Err(RecError::ShapeMismatch(format!(
-            "the stream holds {} elements but the proposal has {} locs and {} scales",
+            "the stream holds {} elements but the proposal has {} and {} parameters",
             indices.len(),
-            proposal_loc.len(),
-            proposal_scale.len()
+            proposal.first.len(),
+            proposal.second.len()
         )));
     }
     with_threads(threads, || map_elements(indices.len(), |i| {
-        let proposal = Proposal::new(header.proposal_family, proposal_loc[i], proposal_scale[i])
-            .map_err(|e| pair::with_role("proposal", e).at_element(i))?;
+        let (family, first, second) = proposal.at(i);
+        let proposal = Proposal::new(family, first, second).map_err(|e| pair::with_role("proposal", e).at_element(i))?;
         let stream_index = header.index_offset.wrapping_add(i as u64);
         let mut stream = ElementStream::new(header.seed, stream_index);
         let decoded = match header.method {
@@ -266,12 +278,5 @@ pub fn decode_pairs(
 /// KL and D∞ (bits) of every pair; KL is finite for every pair, D∞ may be infinite.
 pub fn divergences(pairs: &Pairs<'_>) -> Result<Vec<(f64, f64)>> {
     let count = pairs.len()?;
-    map_elements(count, |i| {
-        pair::divergences(
-            pairs.family,
-            (pairs.target_loc[i], pairs.target_scale[i]),
-            (pairs.proposal_loc[i], pairs.proposal_scale[i]),
-        )
-        .map_err(|e| e.at_element(i))
-    })
+    map_elements(count, |i| pair::divergences(pairs.target.at(i), pairs.proposal.at(i)).map_err(|e| e.at_element(i)))
 }

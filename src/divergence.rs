@@ -6,10 +6,10 @@
 //!   rejection sampler's index has entropy ≥ D_CS, and GPRS's at most D_CS + log₂(1 + e) bits
 //!   (Goc & Flamich 2024). KL ≤ D_CS ≤ KL + log₂(KL + 1) + 1 bits.
 
-use crate::distribution::{Laplace, Normal};
+use crate::distribution::{Laplace, Normal, Uniform};
 use crate::error::{RecError, Result};
 use crate::math::{integrate_adaptive, x_minus_log1p};
-use crate::ratio::DensityRatio;
+use crate::ratio::{DensityRatio, SymmetricShape};
 use std::f64::consts::LN_2;
 
 /// KL[N(c, e²) ‖ N(a, b²)] in bits (finite for every pair of normals):
@@ -51,15 +51,58 @@ pub fn laplace_kl_divergence(target: &Laplace, proposal: &Laplace) -> f64 {
     nats.max(0.0) / LN_2
 }
 
+/// D∞[L(c, e) ‖ L(a, b)] in bits: `ln(b/e) + |c − a|/b` nats for e ≤ b, +∞ for e > b.
+pub fn laplace_max_divergence(target: &Laplace, proposal: &Laplace) -> f64 {
+    if target.scale > proposal.scale {
+        f64::INFINITY
+    } else if target == proposal {
+        0.0
+    } else {
+        (libm::log(proposal.scale / target.scale) + (target.loc - proposal.loc).abs() / proposal.scale) / LN_2
+    }
+}
+
+/// KL = D∞ of U(c, d) against U(a, b) in bits: `ln((b − a)/(d − c))` when [c, d] ⊆ [a, b],
+/// +∞ otherwise.
+pub fn uniform_kl_divergence(target: &Uniform, proposal: &Uniform) -> f64 {
+    if target.low < proposal.low || target.high > proposal.high {
+        return f64::INFINITY;
+    }
+    (libm::log(proposal.width()) - libm::log(target.width())).max(0.0) / LN_2
+}
+
+/// (KL, D∞) in bits of U(c, d) against a Normal or Laplace proposal with standard density
+/// e^{−ψ(|z|)}/Z: with u, v the standardised ends and w = (d − c)/scale,
+/// `KL = ln Z − ln w + E_U[ψ(|z|)]` and `D∞ = ln Z − ln w + ψ(max(|u|, |v|))` nats.
+pub fn uniform_on_symmetric_divergences<S: SymmetricShape>(target: &Uniform, proposal: &S) -> (f64, f64) {
+    let low = (target.low - proposal.loc()) / proposal.scale();
+    let high = (target.high - proposal.loc()) / proposal.scale();
+    let base = S::LN_NORMALIZER - libm::log(target.width() / proposal.scale());
+    let kl = (base + S::mean_psi(low, high)).max(0.0);
+    let max = base + S::psi(low.abs().max(high.abs()));
+    (kl / LN_2, max / LN_2)
+}
+
 /// D_CS[Q‖P] in bits for any pair, by adaptive Gauss–Kronrod quadrature.
 ///
 /// With h = r*·e^{−v²} (so dh = 2v·r*·e^{−v²} dv) the integrand is smooth at both ends; heights
 /// below e^{−40} contribute less than 1e-17 and are left out. −w ln w is evaluated as
-/// −(1 − c)·log1p(−c) from the outside mass c = 1 − w_P while w_P is near 1.
+/// −(1 − c)·log1p(−c) from the outside mass c = 1 − w_P while w_P is near 1. Below the floor
+/// of r on Q's support (if any), w_P is constant and that part is closed form:
+/// −h_floor·w_P·ln w_P.
 pub fn channel_simulation_divergence<R: DensityRatio + ?Sized>(ratio: &R) -> Result<f64> {
     let log_max_ratio = ratio.log_max_ratio();
     let max_ratio = libm::exp(log_max_ratio);
-    let v_max = libm::sqrt(log_max_ratio + 40.0);
+    let mut deficit_max = log_max_ratio + 40.0;
+    let mut floor_nats = 0.0;
+    if let Some(floor) = ratio.support_floor().filter(|floor| floor.deficit < deficit_max) {
+        deficit_max = floor.deficit;
+        floor_nats = -floor.height_mass * libm::log(floor.proposal_mass);
+    }
+    if deficit_max <= 0.0 {
+        return Ok(floor_nats / LN_2);
+    }
+    let v_max = libm::sqrt(deficit_max);
     let integrand = |v: f64| {
         let deficit = v * v;
         let outside = ratio.proposal_mass_outside(deficit);
@@ -75,7 +118,7 @@ pub fn channel_simulation_divergence<R: DensityRatio + ?Sized>(ratio: &R) -> Res
     let nats = integrate_adaptive(integrand, &breakpoints, 1e-11, 2000).map_err(|panels| {
         RecError::SearchLimit(format!("the D_CS quadrature did not converge within {panels} panels"))
     })?;
-    Ok(nats / LN_2)
+    Ok((nats + floor_nats) / LN_2)
 }
 
 #[cfg(test)]

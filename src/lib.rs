@@ -17,23 +17,27 @@
 //! Modules, in the order of the algorithm: [`random`] (the determinism contract: per-element
 //! PCG streams, draw order, jump-ahead), [`math`] (libm special functions and quadrature),
 //! [`distribution`] (families and tail coordinates), [`ratio`] (a pair's density ratio and
-//! superlevel sets), [`divergence`] (KL, D∞ in bits), [`stretch`] (σ, σ⁻¹ and cheap
+//! superlevel sets), [`pair`] (dispatch over the supported family pairs), [`divergence`]
+//! (KL, D∞, D_CS in bits), [`stretch`] (σ, σ⁻¹ and cheap
 //! bracketed decisions), [`sampler`], [`code`] (universal codes and the container) and
 //! [`batch`] (arrays in, arrays out, in parallel). The Python bindings live behind the
 //! `python` cargo feature so that `cargo test` and `cargo bench` need no interpreter.
 //!
 //! ```
-//! use rec_fast::batch::{decode_pairs, encode_pairs, EncodeSettings, Pairs};
+//! use rec_fast::batch::{decode_pairs, encode_pairs, Distributions, EncodeSettings, Pairs};
 //! use rec_fast::distribution::Family;
 //! use rec_fast::sampler::Method;
 //!
-//! let (q_loc, q_scale, p_loc, p_scale) = ([1.0, -0.3], [0.25, 0.05], [0.0, 0.0], [1.0, 1.0]);
-//! let pairs = Pairs { family: Family::Normal, target_loc: &q_loc, target_scale: &q_scale,
-//!                           proposal_loc: &p_loc, proposal_scale: &p_scale };
+//! // Two uniform targets U(low, high) on the coding distribution N(0, 1).
+//! let (q_low, q_high, p_loc, p_scale) = ([0.5, -0.3], [0.75, -0.25], [0.0, 0.0], [1.0, 1.0]);
+//! let target = Distributions { family: Family::Uniform, first: &q_low, second: &q_high };
+//! let proposal = Distributions { family: Family::Normal, first: &p_loc, second: &p_scale };
 //! let settings = EncodeSettings::new(Method::GprsBranch, 7);
-//! let encoding = encode_pairs(&pairs, &settings).unwrap();
-//! let decoded = decode_pairs(&settings.header(Family::Normal, vec![2]), &encoding.indices, &p_loc, &p_scale, None).unwrap();
+//! let encoding = encode_pairs(&Pairs { target, proposal }, &settings).unwrap();
+//! let header = settings.header(Family::Uniform, Family::Normal, vec![2]);
+//! let decoded = decode_pairs(&header, &encoding.indices, &proposal, None).unwrap();
 //! assert_eq!(decoded, encoding.samples);
+//! assert!(decoded.iter().zip(q_low.iter().zip(&q_high)).all(|(x, (lo, hi))| lo <= x && x <= hi));
 //! ```
 //!
 //! References: [1] G. Flamich, *Greedy Poisson Rejection Sampling*, NeurIPS 2023;

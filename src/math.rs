@@ -302,6 +302,19 @@ pub const LEGENDRE_8_WEIGHTS: [f64; 4] = [
     0.101_228_536_290_376_259_152_531_354_309_962,
 ];
 
+/// ∫ f over [start, start + width] by 8-point Gauss–Legendre (exact for polynomials of degree
+/// ≤ 15), for integrands that are smooth and slowly varying across the interval.
+pub fn legendre_8<F: Fn(f64) -> f64>(f: F, start: f64, width: f64) -> f64 {
+    let half = 0.5 * width;
+    let center = start + half;
+    let mut sum = 0.0;
+    for k in 0..4 {
+        let offset = half * LEGENDRE_8_NODES[k];
+        sum += LEGENDRE_8_WEIGHTS[k] * (f(center - offset) + f(center + offset));
+    }
+    half * sum
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +364,8 @@ mod tests {
         assert!(error < 1e-12);
         let weights: f64 = 2.0 * LEGENDRE_8_WEIGHTS.iter().sum::<f64>();
         assert!((weights - 2.0).abs() < 1e-15);
+        // Degree 15 is integrated exactly: ∫₀² x¹⁵ dx = 2¹⁶/16 = 4096.
+        assert!((legendre_8(|x| x.powi(15), 0.0, 2.0) / 4096.0 - 1.0).abs() < 1e-14);
     }
 
     #[test]

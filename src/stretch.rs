@@ -37,7 +37,7 @@
 
 use crate::error::{RecError, Result};
 use crate::math::integrate_adaptive;
-use crate::ratio::DensityRatio;
+use crate::ratio::{DensityRatio, SupportFloor};
 
 /// Relative tolerance on the summed |Kronrod − Gauss| estimates of a search's decisions.
 /// The estimate bounds the 10-point Gauss error; the 21-point Kronrod value returned is
@@ -52,10 +52,12 @@ const NEGLIGIBLE_LOG_HEIGHT: f64 = -40.0;
 /// Geometric growth of the initial panels in y.
 const PANEL_GROWTH: f64 = 4.0;
 
-/// The substitution y(s) = s^{1−α}/(α − 1), with the common exponents in closed form
-/// (`libm::pow` is several times slower than `sqrt`).
+/// The substitution y(s) = s^{1−α}/(α − 1) (y = −ln s for α = 1), with the common exponents
+/// in closed form (`libm::pow` is several times slower than `sqrt`).
 #[derive(Clone, Copy, Debug)]
 enum Substitution {
+    /// α = 1 (r* taken on a set of positive P-mass): y = −ln s, s = e^{−y}.
+    Log,
     /// α = 3/2 (a smooth maximum of r, e.g. Normal pairs): y = 2/√s, s = 4/y².
     ThreeHalves,
     /// α = 2 (a kink at the maximum, e.g. Laplace pairs): y = 1/s.
@@ -66,7 +68,9 @@ enum Substitution {
 
 impl Substitution {
     fn new(alpha: f64) -> Self {
-        if alpha == 1.5 {
+        if alpha == 1.0 {
+            Substitution::Log
+        } else if alpha == 1.5 {
             Substitution::ThreeHalves
         } else if alpha == 2.0 {
             Substitution::Two
@@ -77,10 +81,9 @@ impl Substitution {
 
     #[inline]
     fn y_of_deficit(self, deficit: f64) -> f64 {
-        if deficit == f64::INFINITY {
-            return 0.0;
-        }
         match self {
+            Substitution::Log => -libm::log(deficit),
+            _ if deficit == f64::INFINITY => 0.0,
             Substitution::ThreeHalves => 2.0 / libm::sqrt(deficit),
             Substitution::Two => 1.0 / deficit,
             Substitution::General(alpha) => libm::pow(deficit, 1.0 - alpha) / (alpha - 1.0),
@@ -90,6 +93,7 @@ impl Substitution {
     #[inline]
     fn deficit_of_y(self, y: f64) -> f64 {
         match self {
+            Substitution::Log => libm::exp(-y),
             Substitution::ThreeHalves => 4.0 / (y * y),
             Substitution::Two => 1.0 / y,
             Substitution::General(alpha) => libm::pow((alpha - 1.0) * y, -1.0 / (alpha - 1.0)),
@@ -100,6 +104,7 @@ impl Substitution {
     #[inline]
     fn jacobian(self, deficit: f64) -> f64 {
         match self {
+            Substitution::Log => deficit,
             Substitution::ThreeHalves => deficit * libm::sqrt(deficit),
             Substitution::Two => deficit * deficit,
             Substitution::General(alpha) => libm::pow(deficit, alpha),
@@ -113,6 +118,7 @@ pub struct Stretch<'a, R: DensityRatio + ?Sized> {
     log_max_ratio: f64,
     max_ratio: f64,
     substitution: Substitution,
+    floor: Option<SupportFloor>,
 }
 
 impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
@@ -124,7 +130,15 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
             log_max_ratio,
             max_ratio: libm::exp(log_max_ratio),
             substitution: Substitution::new(ratio.gap_exponent()),
+            floor: ratio.support_floor(),
         }
+    }
+
+    /// σ at the deficit `deficit` ≥ floor.deficit, where g(h) = 1 − h·w is linear:
+    /// σ = −ln(1 − h·w)/w with h·w = height_mass·e^{floor.deficit − deficit}.
+    fn floor_stretch(floor: &SupportFloor, deficit: f64) -> f64 {
+        let height_mass = floor.height_mass * libm::exp(floor.deficit - deficit);
+        -libm::log1p(-height_mass) / floor.proposal_mass
     }
 
     /// r*.
@@ -170,14 +184,23 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
         if deficit_to >= deficit_from {
             return Ok(0.0);
         }
+        let mut start = deficit_from;
+        let mut total = 0.0;
+        // Below the floor of r on Q's support, σ is closed form.
+        if let Some(floor) = self.floor.filter(|floor| start > floor.deficit) {
+            let end = deficit_to.max(floor.deficit);
+            total = Self::floor_stretch(&floor, end) - Self::floor_stretch(&floor, start);
+            if deficit_to >= floor.deficit {
+                return Ok(total);
+            }
+            start = floor.deficit;
+        }
         // Below h = e^{−40} (absolute), 1 − η ≤ g(η) ≤ 1 makes σ(h) = h to within 1e-17 relative:
         // take that part in closed form and start the quadrature where K has structure.
         let negligible = self.log_max_ratio - NEGLIGIBLE_LOG_HEIGHT;
-        let mut start = deficit_from;
-        let mut total = 0.0;
         if start > negligible {
             let end = deficit_to.max(negligible);
-            total = libm::exp(self.log_max_ratio - end) - libm::exp(self.log_max_ratio - start);
+            total += libm::exp(self.log_max_ratio - end) - libm::exp(self.log_max_ratio - start);
             if deficit_to >= negligible {
                 return Ok(total);
             }
@@ -210,15 +233,28 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
         if time == f64::INFINITY {
             return Ok(0.0);
         }
-        // Below h = e^{−40}, σ(h) = h to within 1e-17 relative (see `increment`).
+        // Below h = e^{−40}, σ(h) = h to within 1e-17 relative (see `increment`); below the
+        // floor of r on Q's support, h·w = 1 − e^{−t·w} in closed form.
         let negligible = self.log_max_ratio - NEGLIGIBLE_LOG_HEIGHT;
         let negligible_time = libm::exp(NEGLIGIBLE_LOG_HEIGHT);
-        if time <= negligible_time {
+        let mut start = (negligible, negligible_time);
+        if let Some(floor) = self.floor {
+            let floor_time = Self::floor_stretch(&floor, floor.deficit);
+            if time <= floor_time {
+                let height_mass = -libm::expm1(-time * floor.proposal_mass);
+                return Ok(floor.deficit + libm::log(floor.height_mass) - libm::log(height_mass));
+            }
+            if floor.deficit < negligible {
+                start = (floor.deficit, floor_time);
+            }
+        }
+        if time <= start.1 {
             return Ok(self.log_max_ratio - libm::log(time));
         }
-        // Bracket: σ at y_low is ≤ time < σ at y_high.
-        let (mut y_low, mut time_low) = (self.substitution.y_of_deficit(negligible), negligible_time);
-        let mut y_high = y_low + 1.0;
+        // Bracket: σ at y_low is ≤ time < σ at y_high; the bracket's width doubles each time.
+        let (mut y_low, mut time_low) = (self.substitution.y_of_deficit(start.0), start.1);
+        let mut width = 1.0;
+        let mut y_high = y_low + width;
         let mut time_high = time_low + self.integrate_y(y_low, y_high, ACCURATE_TOLERANCE)?;
         let mut doublings = 0;
         while time_high <= time {
@@ -230,7 +266,8 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
             }
             y_low = y_high;
             time_low = time_high;
-            y_high *= 2.0;
+            width *= 2.0;
+            y_high = y_low + width;
             time_high = time_low + self.integrate_y(y_low, y_high, ACCURATE_TOLERANCE)?;
         }
         let mut y = y_low + (y_high - y_low) * (time - time_low) / (time_high - time_low);
@@ -249,7 +286,8 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
             } else {
                 0.5 * (y_low + y_high)
             };
-            if (next - y).abs() <= 1e-15 * y || y_high - y_low <= 1e-15 * y_high {
+            let resolution = 1e-15 * y.abs().max(1.0);
+            if (next - y).abs() <= resolution || y_high - y_low <= resolution {
                 return Ok(self.substitution.deficit_of_y(next));
             }
             y = next;

@@ -1,6 +1,6 @@
 //! Golden (seed → bytes) vectors: these change only with a format version bump.
 
-use rec_fast::batch::{decode_pairs, encode_pairs, EncodeSettings, Pairs};
+use rec_fast::batch::{decode_pairs, encode_pairs, Distributions, EncodeSettings, Pairs};
 use rec_fast::code::container::{self, Container};
 use rec_fast::sampler::Method;
 
@@ -10,17 +10,14 @@ fn golden(method: Method) -> (Vec<u8>, Vec<f64>) {
     let proposal_loc = [0.0, 0.0, 0.5, 1.0];
     let proposal_scale = [1.0, 1.0, 1.0, 2.0];
     let pairs = Pairs {
-        family: rec_fast::distribution::Family::Normal,
-        target_loc: &target_loc,
-        target_scale: &target_scale,
-        proposal_loc: &proposal_loc,
-        proposal_scale: &proposal_scale,
+        target: Distributions { family: rec_fast::distribution::Family::Normal, first: &target_loc, second: &target_scale },
+        proposal: Distributions { family: rec_fast::distribution::Family::Normal, first: &proposal_loc, second: &proposal_scale },
     };
     let settings = EncodeSettings::new(method, 2024);
     let encoding = encode_pairs(&pairs, &settings).unwrap();
-    let (bytes, _) = container::write(&settings.header(rec_fast::distribution::Family::Normal, vec![2, 2]), &encoding.indices).unwrap();
+    let (bytes, _) = container::write(&settings.header(rec_fast::distribution::Family::Normal, rec_fast::distribution::Family::Normal, vec![2, 2]), &encoding.indices).unwrap();
     let parsed = Container::parse(&bytes).unwrap();
-    let decoded = decode_pairs(&parsed.header, &parsed.indices, &proposal_loc, &proposal_scale, None).unwrap();
+    let decoded = decode_pairs(&parsed.header, &parsed.indices, &pairs.proposal, None).unwrap();
     assert_eq!(decoded.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
                encoding.samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     (bytes, encoding.samples)

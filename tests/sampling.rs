@@ -147,11 +147,8 @@ fn astar_depth_grows_with_max_divergence_until_its_bound() {
     let target_loc = [1.1774];
     let (target_scale, proposal_loc, proposal_scale) = ([0.999], [0.0], [1.0]);
     let pairs = rec_fast::batch::Pairs {
-        family: rec_fast::distribution::Family::Normal,
-        target_loc: &target_loc,
-        target_scale: &target_scale,
-        proposal_loc: &proposal_loc,
-        proposal_scale: &proposal_scale,
+        target: rec_fast::batch::Distributions { family: rec_fast::distribution::Family::Normal, first: &target_loc, second: &target_scale },
+        proposal: rec_fast::batch::Distributions { family: rec_fast::distribution::Family::Normal, first: &proposal_loc, second: &proposal_scale },
     };
     let settings = rec_fast::batch::EncodeSettings::new(Method::AstarBranch, 1);
     let error = rec_fast::batch::encode_pairs(&pairs, &settings).unwrap_err();

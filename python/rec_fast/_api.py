@@ -35,21 +35,45 @@ def _first_bad(mask: np.ndarray) -> Tuple[Tuple[int, ...], str]:
     return where, f"element {where}: " if where else ""
 
 
-class _LocationScale:
+class _Distribution:
+    """A distribution family whose two parameter arrays broadcast like numpy arrays."""
+
+    __slots__ = ("shape",)
+    family = ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self.family} is immutable")
+
+    def _parameters(self) -> Tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _side(self, shape: Tuple[int, ...]) -> Tuple[str, np.ndarray, np.ndarray]:
+        """(family, first parameters, second parameters), broadcast to ``shape`` and flattened."""
+        first, second = self._parameters()
+        return (self.family,
+                np.ascontiguousarray(np.broadcast_to(first, shape), dtype=np.float64).ravel(),
+                np.ascontiguousarray(np.broadcast_to(second, shape), dtype=np.float64).ravel())
+
+
+def _broadcast_parameters(name: str, first: np.ndarray, second: np.ndarray,
+                          names: Tuple[str, str]) -> Tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(first.shape, second.shape))
+    except ValueError:
+        raise RecError(f"{name} {names[0]} shape {first.shape} and {names[1]} shape {second.shape} "
+                       "do not broadcast") from None
+
+
+class _LocationScale(_Distribution):
     """A location-scale family whose ``loc`` and ``scale`` broadcast like numpy arrays."""
 
-    __slots__ = ("loc", "scale", "shape")
-    family = ""
+    __slots__ = ("loc", "scale")
 
     def __init__(self, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> None:
         name = self.family
         loc_array = _float_array(loc, "loc")
         scale_array = _float_array(scale, "scale")
-        try:
-            shape = np.broadcast_shapes(loc_array.shape, scale_array.shape)
-        except ValueError:
-            raise RecError(f"{name} loc shape {loc_array.shape} and scale shape {scale_array.shape} "
-                           "do not broadcast") from None
+        shape = _broadcast_parameters(name, loc_array, scale_array, ("loc", "scale"))
         bad_loc = ~np.isfinite(loc_array)
         if bad_loc.any():
             where, prefix = _first_bad(bad_loc)
@@ -62,19 +86,15 @@ class _LocationScale:
                            "scale must be finite and > 0")
         object.__setattr__(self, "loc", loc_array)
         object.__setattr__(self, "scale", scale_array)
-        object.__setattr__(self, "shape", tuple(shape))
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{self.family} is immutable")
+        object.__setattr__(self, "shape", shape)
 
     def __repr__(self) -> str:
         if self.shape == ():
             return f"{self.family}(loc={float(self.loc)!r}, scale={float(self.scale)!r})"
         return f"{self.family}(shape={self.shape})"
 
-    def _flat(self, shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray]:
-        return (np.ascontiguousarray(np.broadcast_to(self.loc, shape), dtype=np.float64).ravel(),
-                np.ascontiguousarray(np.broadcast_to(self.scale, shape), dtype=np.float64).ravel())
+    def _parameters(self) -> Tuple[np.ndarray, np.ndarray]:
+        return self.loc, self.scale
 
 
 class Normal(_LocationScale):
@@ -92,38 +112,75 @@ class Laplace(_LocationScale):
     """The Laplace distribution L(loc, scale); ``loc`` and ``scale`` broadcast like numpy arrays.
 
     Density ``exp(-|x - loc| / scale) / (2 scale)``. Laplace targets pair with Laplace coding
-    distributions of larger scale (or equal to the target).
+    distributions of at least their scale (equal scales with different locations give a ratio
+    with a plateau, which every method handles).
     """
 
     __slots__ = ()
     family = "Laplace"
 
 
-Distribution = Union[Normal, Laplace]
+class Uniform(_Distribution):
+    """The uniform distribution U(low, high); ``low`` and ``high`` broadcast like numpy arrays.
+
+    Density ``1 / (high - low)`` on ``[low, high]``. Both ends must be finite with
+    ``low < high`` and a finite width. As a target it pairs with a Uniform coding distribution
+    whose support covers it, or with a Normal or Laplace coding distribution. When the
+    proposal's mode lies strictly inside (low, high) the ratio dQ/dP is not unimodal and only
+    the global methods ("gprs", "pfr", "gprs-parallel") apply.
+    """
+
+    __slots__ = ("low", "high")
+    family = "Uniform"
+
+    def __init__(self, low: ArrayLike = 0.0, high: ArrayLike = 1.0) -> None:
+        low_array = _float_array(low, "low")
+        high_array = _float_array(high, "high")
+        shape = _broadcast_parameters("Uniform", low_array, high_array, ("low", "high"))
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~(np.isfinite(low_array) & np.isfinite(high_array) & (low_array < high_array)
+                    & np.isfinite(high_array - low_array))
+        if bad.any():
+            where, prefix = _first_bad(np.broadcast_to(bad, shape))
+            lo = np.broadcast_to(low_array, shape)[where]
+            hi = np.broadcast_to(high_array, shape)[where]
+            raise RecError(f"{prefix}Uniform low {lo} and high {hi} are not allowed; both must be "
+                           "finite with low < high and high - low finite")
+        object.__setattr__(self, "low", low_array)
+        object.__setattr__(self, "high", high_array)
+        object.__setattr__(self, "shape", shape)
+
+    def __repr__(self) -> str:
+        if self.shape == ():
+            return f"Uniform(low={float(self.low)!r}, high={float(self.high)!r})"
+        return f"Uniform(shape={self.shape})"
+
+    def _parameters(self) -> Tuple[np.ndarray, np.ndarray]:
+        return self.low, self.high
+
+
+Distribution = Union[Normal, Laplace, Uniform]
 
 
 def _check_distribution(value: Any, role: str) -> Distribution:
-    if not isinstance(value, _LocationScale):
-        raise TypeError(f"{role} must be a rec_fast distribution (rf.Normal or rf.Laplace), "
+    if not isinstance(value, _Distribution):
+        raise TypeError(f"{role} must be a rec_fast distribution (rf.Normal, rf.Laplace or rf.Uniform), "
                         f"got {type(value).__name__}")
     return value
 
 
 def _pair_arrays(target: Any, proposal: Any, *extra: np.ndarray):
-    """(shape, family, flat arrays) of a pair broadcast together with any extra arrays."""
+    """(shape, target side, proposal side, flat extras) of a pair broadcast with any extra arrays."""
     target = _check_distribution(target, "target Q")
     proposal = _check_distribution(proposal, "coding distribution P")
-    if target.family != proposal.family:
-        raise RecError(f"a {target.family} target with a {proposal.family} coding distribution is not "
-                       "supported; supported pairs: Normal/Normal and Laplace/Laplace")
     try:
         shape = np.broadcast_shapes(target.shape, proposal.shape, *(e.shape for e in extra))
     except ValueError:
         shapes = ", ".join(str(s) for s in (target.shape, proposal.shape, *(e.shape for e in extra)))
         raise RecError(f"shapes {shapes} do not broadcast") from None
-    flats = (*target._flat(shape), *proposal._flat(shape),
-             *(np.ascontiguousarray(np.broadcast_to(e, shape), dtype=np.float64).ravel() for e in extra))
-    return tuple(shape), target.family, flats
+    shape = tuple(shape)
+    flats = tuple(np.ascontiguousarray(np.broadcast_to(e, shape), dtype=np.float64).ravel() for e in extra)
+    return shape, target._side(shape), proposal._side(shape), flats
 
 
 def _check_uint64(value: Any, name: str) -> int:
@@ -201,9 +258,14 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
 
     Parameters
     ----------
-    Q, P : Normal or Laplace (the same family)
-        Targets and coding distributions; their parameter arrays broadcast together. Each
-        ratio dQ/dP must be bounded (target scale < proposal scale, or Q = P).
+    Q, P : Normal, Laplace or Uniform
+        Targets and coding distributions; their parameter arrays broadcast together.
+        Supported pairs (Q/P): Normal/Normal, Laplace/Laplace, Uniform/Uniform, Uniform/Normal
+        and Uniform/Laplace. Each ratio dQ/dP must be bounded: a Normal or Laplace target
+        narrower than its proposal (or equal to it; equal Laplace scales may differ in
+        location), a Uniform target inside a Uniform proposal's support. The branch-and-bound
+        methods also need a unimodal ratio, which a Uniform target on a Normal or Laplace
+        proposal has only when the proposal's mode is not strictly inside the target's support.
     seed : int in [0, 2**64)
         The seed shared with the decoder.
     method : {"gprs", "gprs-bb", "pfr", "gprs-parallel", "gprs-dyadic", "astar-bb"}
@@ -248,9 +310,9 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
         processes = _check_uint64(processes, "processes")
         if not 1 <= processes <= _core.MAX_PROCESSES:
             raise RecError(f"processes = {processes}; processes must lie in [1, {_core.MAX_PROCESSES}]")
-    shape, family, flats = _pair_arrays(Q, P)
+    shape, target, proposal, _ = _pair_arrays(Q, P)
     samples, steps, bits, data = _core.encode_pairs(
-        family, *flats, list(shape), method, seed, index_offset, max_steps, threads, processes)
+        target, proposal, list(shape), method, seed, index_offset, max_steps, threads, processes)
     return Encoding(samples.reshape(shape), steps.reshape(shape), bits.reshape(shape), data,
                     method, seed, index_offset, shape)
 
@@ -283,14 +345,13 @@ def decode(data: Union[bytes, bytearray, memoryview], P: Distribution, *,
             raise ValueError
     except ValueError:
         raise RecError(f"proposal shape {P.shape} does not broadcast to the stream's shape {shape}") from None
-    locs, scales = P._flat(shape)
-    samples = _core.decode_pairs(bytes(data), locs, scales, _check_threads(threads))
+    samples = _core.decode_pairs(bytes(data), P._side(shape), _check_threads(threads))
     return samples.reshape(shape)
 
 
 def _divergences(Q: Distribution, P: Distribution):
-    shape, family, flats = _pair_arrays(Q, P)
-    kl, maximum = _core.divergences_pairs(family, *flats)
+    shape, target, proposal, _ = _pair_arrays(Q, P)
+    kl, maximum = _core.divergences_pairs(target, proposal)
     return kl.reshape(shape)[()], maximum.reshape(shape)[()]
 
 
@@ -314,8 +375,8 @@ def channel_simulation_divergence(Q: Distribution, P: Distribution):
     most D_CS + log₂(1 + e); KL ≤ D_CS ≤ KL + log₂(KL + 1) + 1 (Goc & Flamich 2024). Needs a
     bounded ratio (raises :class:`RecError` otherwise); computed by adaptive quadrature.
     """
-    shape, family, flats = _pair_arrays(Q, P)
-    return _core.channel_simulation_divergence_pairs(family, *flats).reshape(shape)[()]
+    shape, target, proposal, _ = _pair_arrays(Q, P)
+    return _core.channel_simulation_divergence_pairs(target, proposal).reshape(shape)[()]
 
 
 def stretch_inverse(Q: Distribution, P: Distribution, t: ArrayLike):
@@ -325,18 +386,18 @@ def stretch_inverse(Q: Distribution, P: Distribution, t: ArrayLike):
     (Flamich 2023). σ⁻¹ increases from 0 at t = 0 towards r* = 2^D∞. Accurate to about
     1e-12 relative.
     """
-    shape, family, flats = _pair_arrays(Q, P, _float_array(t, "t"))
-    return _core.stretch_pairs(family, *flats, True).reshape(shape)[()]
+    shape, target, proposal, (t,) = _pair_arrays(Q, P, _float_array(t, "t"))
+    return _core.stretch_pairs(target, proposal, t, True).reshape(shape)[()]
 
 
 def stretch(Q: Distribution, P: Distribution, h: ArrayLike):
     """σ(h), the stretch function itself, for 0 ≤ h ≤ r* (σ(r*) = inf), elementwise."""
-    shape, family, flats = _pair_arrays(Q, P, _float_array(h, "h"))
-    return _core.stretch_pairs(family, *flats, False).reshape(shape)[()]
+    shape, target, proposal, (h,) = _pair_arrays(Q, P, _float_array(h, "h"))
+    return _core.stretch_pairs(target, proposal, h, False).reshape(shape)[()]
 
 
 __all__ = [
     "channel_simulation_divergence", "CorruptStreamError", "Encoding", "METHODS", "Normal", "RecError", "SearchLimitError",
-    "decode", "encode", "kl_divergence", "max_divergence", "stream_info", "stretch",
-    "stretch_inverse",
+    "Laplace", "Uniform", "decode", "encode", "kl_divergence", "max_divergence", "stream_info",
+    "stretch", "stretch_inverse",
 ]

@@ -23,12 +23,13 @@ class CorruptStreamError(RecError):
 class SearchLimitError(RecError):
     """A search reached its documented bound before accepting."""
 
+#: One side of a batch: (family name "Normal", "Laplace" or "Uniform", first parameters,
+#: second parameters) — (loc, scale), or (low, high) for "Uniform" — as flat float64 arrays.
+Side = Tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64]]
+
 def encode_pairs(
-    family: str,
-    target_loc: npt.NDArray[np.float64],
-    target_scale: npt.NDArray[np.float64],
-    proposal_loc: npt.NDArray[np.float64],
-    proposal_scale: npt.NDArray[np.float64],
+    target: Side,
+    proposal: Side,
     shape: List[int],
     method: str,
     seed: int,
@@ -37,43 +38,23 @@ def encode_pairs(
     threads: Optional[int],
     processes: int,
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64], bytes]:
-    """Encode a flat batch of pairs of one family ("Normal" or "Laplace"); returns (samples, steps, bits, container bytes)."""
+    """Encode a flat batch of pairs; returns (samples, steps, bits, container bytes)."""
 
 def container_info(data: bytes) -> dict:
     """Validate a container and return its header fields."""
 
-def decode_pairs(
-    data: bytes,
-    proposal_loc: npt.NDArray[np.float64],
-    proposal_scale: npt.NDArray[np.float64],
-    threads: Optional[int],
-) -> npt.NDArray[np.float64]:
-    """Decode a container against flat proposal parameters of the stream's element count."""
+def decode_pairs(data: bytes, proposal: Side, threads: Optional[int]) -> npt.NDArray[np.float64]:
+    """Decode a container against a flat proposal side of the stream's element count."""
 
-def divergences_pairs(
-    family: str,
-    target_loc: npt.NDArray[np.float64],
-    target_scale: npt.NDArray[np.float64],
-    proposal_loc: npt.NDArray[np.float64],
-    proposal_scale: npt.NDArray[np.float64],
-) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def divergences_pairs(target: Side, proposal: Side) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Elementwise KL[Q‖P] and D∞[Q‖P] in bits."""
 
-def channel_simulation_divergence_pairs(
-    family: str,
-    target_loc: npt.NDArray[np.float64],
-    target_scale: npt.NDArray[np.float64],
-    proposal_loc: npt.NDArray[np.float64],
-    proposal_scale: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
+def channel_simulation_divergence_pairs(target: Side, proposal: Side) -> npt.NDArray[np.float64]:
     """Elementwise D_CS[Q‖P] in bits."""
 
 def stretch_pairs(
-    family: str,
-    target_loc: npt.NDArray[np.float64],
-    target_scale: npt.NDArray[np.float64],
-    proposal_loc: npt.NDArray[np.float64],
-    proposal_scale: npt.NDArray[np.float64],
+    target: Side,
+    proposal: Side,
     argument: npt.NDArray[np.float64],
     inverse: bool,
 ) -> npt.NDArray[np.float64]:

@@ -7,8 +7,8 @@
 //! | 0 | 4 | magic `b"RECF"` |
 //! | 4 | 1 | format version = 1 |
 //! | 5 | 1 | method id (1 `"gprs"`, 2 `"gprs-bb"`, 3 `"pfr"`, 4 `"gprs-parallel"`, 5 `"gprs-dyadic"`, 6 `"astar-bb"`) |
-//! | 6 | 1 | target family id (1 = Normal, 2 = Laplace) |
-//! | 7 | 1 | proposal family id (1 = Normal, 2 = Laplace) |
+//! | 6 | 1 | target family id (1 = Normal, 2 = Laplace, 3 = Uniform) |
+//! | 7 | 1 | proposal family id (1 = Normal, 2 = Laplace, 3 = Uniform); with the target's, one of the codable pairs of [`crate::pair`] |
 //! | 8 | 8 | seed (u64) |
 //! | 16 | 8 | index offset: element i uses stream index `offset + i` (u64) |
 //! | 24 | 4 | method parameter (u32): the number of processes J of `"gprs-parallel"`, else 0 |
@@ -337,6 +337,13 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
     let proposal_id = fields.u8("proposal family")?;
     let proposal_family =
         Family::from_id(proposal_id).ok_or_else(|| corrupt!("unknown proposal family id {proposal_id}"))?;
+    if !crate::pair::is_codable_combination(target_family, proposal_family) {
+        return Err(corrupt!(
+            "a {} target with a {} proposal cannot have been encoded",
+            target_family.name(),
+            proposal_family.name()
+        ));
+    }
     let seed = fields.u64("seed")?;
     let index_offset = fields.u64("index offset")?;
     let method_parameter = fields.u32("method parameter")?;

@@ -9,9 +9,11 @@
 
 pub mod laplace;
 pub mod normal;
+pub mod uniform;
 
 pub use laplace::Laplace;
 pub use normal::Normal;
+pub use uniform::Uniform;
 
 use crate::error::{RecError, Result};
 use crate::random::UnitDraw;
@@ -24,17 +26,20 @@ pub enum Family {
     Normal,
     /// Laplace(loc, scale).
     Laplace,
+    /// Uniform(low, high).
+    Uniform,
 }
 
 impl Family {
     /// Every family, in id order.
-    pub const ALL: [Family; 2] = [Family::Normal, Family::Laplace];
+    pub const ALL: [Family; 3] = [Family::Normal, Family::Laplace, Family::Uniform];
 
     /// The stored id.
     pub fn id(self) -> u8 {
         match self {
             Family::Normal => 1,
             Family::Laplace => 2,
+            Family::Uniform => 3,
         }
     }
 
@@ -48,13 +53,18 @@ impl Family {
         match self {
             Family::Normal => "Normal",
             Family::Laplace => "Laplace",
+            Family::Uniform => "Uniform",
         }
     }
 
     /// Parses a user-facing name.
     pub fn from_name(name: &str) -> Result<Family> {
         Family::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
-            RecError::UnsupportedMethod(format!("unknown distribution family \"{name}\"; available: Normal, Laplace"))
+            let known: Vec<_> = Family::ALL.iter().map(|f| f.name()).collect();
+            RecError::UnsupportedMethod(format!(
+                "unknown distribution family \"{name}\"; available: {}",
+                known.join(", ")
+            ))
         })
     }
 }

@@ -10,7 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::batch::{self, EncodeSettings, Pairs};
+use crate::batch::{self, Distributions, EncodeSettings, Pairs};
 use crate::distribution::Family;
 use crate::code::container::{self, Container};
 use crate::divergence::channel_simulation_divergence;
@@ -39,28 +39,32 @@ fn slice<'a>(array: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [
     array.as_slice().map_err(|_| RecError::new_err(format!("{name} must be a contiguous float64 array")))
 }
 
-/// Borrows the four flat parameter arrays of a batch of pairs of the named family.
-fn pairs_of<'a>(family: &str, arrays: [&'a PyReadonlyArray1<'_, f64>; 4]) -> PyResult<Pairs<'a>> {
-    Ok(Pairs {
-        family: Family::from_name(family).map_err(to_python_error)?,
-        target_loc: slice(arrays[0], "target loc")?,
-        target_scale: slice(arrays[1], "target scale")?,
-        proposal_loc: slice(arrays[2], "proposal loc")?,
-        proposal_scale: slice(arrays[3], "proposal scale")?,
+/// One side of a batch as passed from Python: (family name, first parameters, second parameters).
+type Side<'py> = (String, PyReadonlyArray1<'py, f64>, PyReadonlyArray1<'py, f64>);
+
+/// Borrows one side's flat parameter arrays.
+fn distributions_of<'a>(side: &'a Side<'_>, role: &str) -> PyResult<Distributions<'a>> {
+    Ok(Distributions {
+        family: Family::from_name(&side.0).map_err(to_python_error)?,
+        first: slice(&side.1, &format!("{role} first parameter"))?,
+        second: slice(&side.2, &format!("{role} second parameter"))?,
     })
 }
 
-/// Encodes a flat batch of pairs of one family; returns (samples, steps, bits, container bytes).
+/// Borrows the target's and the proposal's flat parameter arrays.
+fn pairs_of<'a>(target: &'a Side<'_>, proposal: &'a Side<'_>) -> PyResult<Pairs<'a>> {
+    Ok(Pairs { target: distributions_of(target, "target")?, proposal: distributions_of(proposal, "proposal")? })
+}
+
+/// Encodes a flat batch of pairs; each side is (family, first parameters, second parameters).
+/// Returns (samples, steps, bits, container bytes).
 #[pyfunction]
-#[pyo3(signature = (family, target_loc, target_scale, proposal_loc, proposal_scale, shape, method, seed, index_offset, max_steps, threads, processes))]
+#[pyo3(signature = (target, proposal, shape, method, seed, index_offset, max_steps, threads, processes))]
 #[allow(clippy::too_many_arguments)]
 fn encode_pairs<'py>(
     py: Python<'py>,
-    family: &str,
-    target_loc: PyReadonlyArray1<'py, f64>,
-    target_scale: PyReadonlyArray1<'py, f64>,
-    proposal_loc: PyReadonlyArray1<'py, f64>,
-    proposal_scale: PyReadonlyArray1<'py, f64>,
+    target: Side<'py>,
+    proposal: Side<'py>,
     shape: Vec<u64>,
     method: &str,
     seed: u64,
@@ -70,7 +74,7 @@ fn encode_pairs<'py>(
     processes: u32,
 ) -> PyResult<EncodeOutput<'py>> {
     let method = Method::from_name(method).map_err(to_python_error)?;
-    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(&target, &proposal)?;
     let mut settings = EncodeSettings::new(method, seed);
     settings.index_offset = index_offset;
     settings.threads = threads;
@@ -78,7 +82,7 @@ fn encode_pairs<'py>(
     if let Some(steps) = max_steps {
         settings.max_steps = steps;
     }
-    let header = settings.header(pairs.family, shape);
+    let header = settings.header(pairs.target.family, pairs.proposal.family, shape);
     let encoded = py
         .detach(|| -> Result<_, CoreError> {
             let encoding = batch::encode_pairs(&pairs, &settings)?;
@@ -109,22 +113,20 @@ fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDi
     Ok(info)
 }
 
-/// Decodes a container against flat proposal parameters (of the stream's proposal family).
+/// Decodes a container against a flat proposal side (of the stream's proposal family).
 #[pyfunction]
-#[pyo3(signature = (data, proposal_loc, proposal_scale, threads))]
+#[pyo3(signature = (data, proposal, threads))]
 fn decode_pairs<'py>(
     py: Python<'py>,
     data: &[u8],
-    proposal_loc: PyReadonlyArray1<'py, f64>,
-    proposal_scale: PyReadonlyArray1<'py, f64>,
+    proposal: Side<'py>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let locs = slice(&proposal_loc, "proposal loc")?;
-    let scales = slice(&proposal_scale, "proposal scale")?;
+    let proposal = distributions_of(&proposal, "proposal")?;
     let samples = py
         .detach(|| {
             let parsed = Container::parse(data)?;
-            batch::decode_pairs(&parsed.header, &parsed.indices, locs, scales, threads)
+            batch::decode_pairs(&parsed.header, &parsed.indices, &proposal, threads)
         })
         .map_err(to_python_error)?;
     Ok(samples.into_pyarray(py))
@@ -134,13 +136,10 @@ fn decode_pairs<'py>(
 #[pyfunction]
 fn divergences_pairs<'py>(
     py: Python<'py>,
-    family: &str,
-    target_loc: PyReadonlyArray1<'py, f64>,
-    target_scale: PyReadonlyArray1<'py, f64>,
-    proposal_loc: PyReadonlyArray1<'py, f64>,
-    proposal_scale: PyReadonlyArray1<'py, f64>,
+    target: Side<'py>,
+    proposal: Side<'py>,
 ) -> PyResult<(Floats<'py>, Floats<'py>)> {
-    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(&target, &proposal)?;
     let values = py
         .detach(|| batch::divergences(&pairs))
         .map_err(to_python_error)?;
@@ -152,13 +151,10 @@ fn divergences_pairs<'py>(
 #[pyfunction]
 fn channel_simulation_divergence_pairs<'py>(
     py: Python<'py>,
-    family: &str,
-    target_loc: PyReadonlyArray1<'py, f64>,
-    target_scale: PyReadonlyArray1<'py, f64>,
-    proposal_loc: PyReadonlyArray1<'py, f64>,
-    proposal_scale: PyReadonlyArray1<'py, f64>,
+    target: Side<'py>,
+    proposal: Side<'py>,
 ) -> PyResult<Floats<'py>> {
-    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(&target, &proposal)?;
     let values = py
         .detach(|| {
             let count = pairs.len()?;
@@ -175,15 +171,12 @@ fn channel_simulation_divergence_pairs<'py>(
 #[allow(clippy::too_many_arguments)]
 fn stretch_pairs<'py>(
     py: Python<'py>,
-    family: &str,
-    target_loc: PyReadonlyArray1<'py, f64>,
-    target_scale: PyReadonlyArray1<'py, f64>,
-    proposal_loc: PyReadonlyArray1<'py, f64>,
-    proposal_scale: PyReadonlyArray1<'py, f64>,
+    target: Side<'py>,
+    proposal: Side<'py>,
     argument: PyReadonlyArray1<'py, f64>,
     inverse: bool,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let pairs = pairs_of(family, [&target_loc, &target_scale, &proposal_loc, &proposal_scale])?;
+    let pairs = pairs_of(&target, &proposal)?;
     let argument = slice(&argument, if inverse { "t" } else { "h" })?;
     let values = py
         .detach(|| {

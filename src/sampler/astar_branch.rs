@@ -15,6 +15,7 @@
 
 use std::collections::BinaryHeap;
 
+use super::{require_unimodal, Method};
 use super::{gprs_branch, smallest_deficit, Earliest, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -32,6 +33,7 @@ where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
 {
+    require_unimodal(ratio, Method::AstarBranch)?;
     let log_max_ratio = ratio.log_max_ratio();
     let mut queue = BinaryHeap::new();
     let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();

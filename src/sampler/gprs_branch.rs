@@ -11,6 +11,7 @@
 //! the final draw. An interval too narrow for its floating-point coordinates raises
 //! [`RecError::SearchLimit`] rather than return a sample outside B.
 
+use super::{require_unimodal, Method};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -27,6 +28,7 @@ where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
 {
+    require_unimodal(ratio, Method::GprsBranch)?;
     let limit = max_steps.min(MAX_DEPTH as u64);
     let mode = ratio.mode();
     let mut search = StretchSearch::new(ratio);

@@ -16,6 +16,7 @@
 
 use std::collections::BinaryHeap;
 
+use super::{require_unimodal, Method};
 use super::{smallest_deficit, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval, TailPoint};
 use crate::error::{RecError, Result};
@@ -58,6 +59,7 @@ where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
 {
+    require_unimodal(ratio, Method::GprsDyadic)?;
     let mut search = StretchSearch::new(ratio);
     let mut queue = BinaryHeap::new();
     let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();

@@ -138,6 +138,19 @@ impl SearchNode {
     }
 }
 
+/// Fails with [`RecError::UnsupportedMethod`] unless the ratio is unimodal, which the
+/// branch-and-bound samplers need to discard the far side of a rejected sample.
+pub(crate) fn require_unimodal<R: DensityRatio + ?Sized>(ratio: &R, method: Method) -> Result<()> {
+    match ratio.non_unimodal_reason() {
+        None => Ok(()),
+        Some(reason) => Err(RecError::UnsupportedMethod(format!(
+            "method \"{}\" needs a unimodal density ratio, but {reason}; use method=\"gprs\" \
+             (or \"pfr\", \"gprs-parallel\"), which handles any bounded ratio",
+            method.name()
+        ))),
+    }
+}
+
 /// The smallest deficit of a unimodal ratio on (left_x, right_x): 0 when the interval holds the
 /// mode, else the deficit at the end nearest to it (the largest ratio in the interval).
 pub(crate) fn smallest_deficit<R: DensityRatio + ?Sized>(ratio: &R, left_x: f64, right_x: f64) -> f64 {

@@ -1,7 +1,7 @@
 //! Helpers shared by the Rust integration tests.
 #![allow(dead_code)]
 
-use rec_fast::batch::{encode_pairs, BatchEncoding, EncodeSettings, Pairs};
+use rec_fast::batch::{encode_pairs, BatchEncoding, Distributions, EncodeSettings, Pairs};
 use rec_fast::math::normal_cdf;
 use rec_fast::sampler::Method;
 
@@ -12,11 +12,8 @@ pub fn encode_copies(loc: f64, scale: f64, count: usize, method: Method, seed: u
     let proposal_loc = vec![0.0; count];
     let proposal_scale = vec![1.0; count];
     let pairs = Pairs {
-        family: rec_fast::distribution::Family::Normal,
-        target_loc: &target_loc,
-        target_scale: &target_scale,
-        proposal_loc: &proposal_loc,
-        proposal_scale: &proposal_scale,
+        target: Distributions { family: rec_fast::distribution::Family::Normal, first: &target_loc, second: &target_scale },
+        proposal: Distributions { family: rec_fast::distribution::Family::Normal, first: &proposal_loc, second: &proposal_scale },
     };
     let mut settings = EncodeSettings::new(method, seed);
     settings.threads = threads;
