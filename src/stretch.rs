@@ -148,9 +148,8 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
 
     /// K(y) = η·s^α / g(η) at the deficit s(y).
     fn integrand(&self, y: f64) -> f64 {
-        if y <= 0.0 {
-            return 0.0;
-        }
+        // y = 0 is s = ∞ (h = 0) for α > 1, where the height test below returns 0; for α = 1,
+        // y ranges over the whole line.
         let deficit = self.substitution.deficit_of_y(y);
         let height = libm::exp(self.log_max_ratio - deficit);
         if height == 0.0 {

@@ -1,5 +1,4 @@
 //! Laplace pairs in the Rust core: closed forms from DESIGN §7 and exactness of every method.
-//! (The Python API exposes Normal pairs only so far.)
 
 use rec_fast::distribution::Laplace;
 use rec_fast::divergence::{channel_simulation_divergence, laplace_kl_divergence};
@@ -64,7 +63,12 @@ fn stretch_inverse_closed_form_at_half_scale() {
 fn unsupported_and_unbounded_pairs_are_rejected() {
     let p = Laplace::new(0.0, 1.0).unwrap();
     assert!(LaplaceRatio::new(Laplace::new(0.0, 2.0).unwrap(), p).is_err());
-    assert!(LaplaceRatio::new(Laplace::new(0.5, 1.0).unwrap(), p).is_err());
+    // Equal scales with different locations: bounded, with a plateau at r* = e^{0.5} (α = 1).
+    let shifted = LaplaceRatio::new(Laplace::new(0.5, 1.0).unwrap(), p).unwrap();
+    assert!((shifted.log_max_ratio() - 0.5).abs() < 1e-15 && shifted.gap_exponent() == 1.0);
+    // The plateau lies behind the target's location as seen from the proposal's.
+    assert_eq!(shifted.deficit(9.0), 0.0);
+    assert_eq!(shifted.deficit(-7.0), 1.0);
     assert!(LaplaceRatio::new(p, p).is_ok());
 }
 
@@ -72,7 +76,7 @@ fn unsupported_and_unbounded_pairs_are_rejected() {
 fn every_method_samples_laplace_targets_exactly() {
     let count = 20_000u64;
     // (Q loc, Q scale, P loc, P scale): centred, offset, narrow and far in P's tail.
-    for (q_loc, q_scale, p_loc, p_scale) in [(0.0, 0.5, 0.0, 1.0), (1.5, 0.2, 0.0, 1.0), (-3.0, 0.05, 0.0, 2.0), (2.0, 0.9, 1.0, 1.0)] {
+    for (q_loc, q_scale, p_loc, p_scale) in [(0.0, 0.5, 0.0, 1.0), (1.5, 0.2, 0.0, 1.0), (-3.0, 0.05, 0.0, 2.0), (2.0, 0.9, 1.0, 1.0), (0.5, 1.0, 0.0, 1.0), (-2.0, 3.0, 1.0, 3.0)] {
         let ratio = pair(q_loc, q_scale, p_loc, p_scale);
         let proposal = ratio.proposal;
         let global = ratio.log_max_ratio() / LN_2 < 13.0;
