@@ -67,20 +67,25 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     table = commands.add_parser("compare", help="compare every method on a pair or the built-in suite")
-    table.add_argument("--pair", nargs=4, type=float, metavar=("Q_LOC", "Q_SCALE", "P_LOC", "P_SCALE"),
-                       help="one Normal pair instead of the built-in suite")
+    table.add_argument("--pair", nargs=4, type=float, metavar=("Q1", "Q2", "P1", "P2"),
+                       help="one pair instead of the built-in suite: the parameters (loc, scale), or "
+                            "(low, high) for Uniform, of Q and P")
+    table.add_argument("--families", nargs=2, default=["Normal", "Normal"], metavar=("Q_FAMILY", "P_FAMILY"),
+                       choices=["Normal", "Laplace", "Uniform"],
+                       help="families of --pair (default: Normal Normal)")
     table.add_argument("--count", type=int, default=20_000, help="samples per pair and method (default 20,000)")
     table.add_argument("--methods", nargs="+", default=None, help="methods to run (default: all)")
     table.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)
     if arguments.command == "compare":
         import rec_fast as rf
-        from rec_fast.compare import compare, format_table
+        from rec_fast.compare import FAMILIES, compare, format_table
 
         pairs = None
         if arguments.pair is not None:
-            q_loc, q_scale, p_loc, p_scale = arguments.pair
-            pairs = [("given pair", rf.Normal(q_loc, q_scale), rf.Normal(p_loc, p_scale))]
+            q1, q2, p1, p2 = arguments.pair
+            q_family, p_family = (FAMILIES[name] for name in arguments.families)
+            pairs = [("given pair", q_family(q1, q2), p_family(p1, p2))]
         rows = compare(pairs, arguments.methods, arguments.count, arguments.seed)
         print(f"rec_fast {rf.__version__}: {arguments.count:,} samples per pair and method; "
               "divergences and bits per sample in bits; steps = arrivals examined")
