@@ -65,3 +65,30 @@ def test_golden_bytes(method):
     enc = rf.encode(Q, Pg, seed=2024, method=method)
     assert enc.to_bytes().hex() == GOLDEN[method]
     assert np.array_equal(rf.decode(bytes.fromhex(GOLDEN[method]), Pg), enc.samples)
+
+
+# Pinned bytes for the other families (seed 2024): a change here is a format change.
+FAMILY_CASES = {
+    "uniform-on-normal": (rf.Uniform([0.5, -3.0, 1.0], [0.6, -2.9, 1.5]), rf.Normal(0.0, 1.0)),
+    "uniform-on-uniform": (rf.Uniform([0.2, 0.0, 0.9], [0.45, 1.0, 0.901]), rf.Uniform(0.0, 1.0)),
+    "laplace-equal-scales": (rf.Laplace([0.5, -2.0, 1.0], [1.0, 3.0, 0.5]),
+                             rf.Laplace([0.0, 1.0, 1.0], [1.0, 3.0, 0.5])),
+}
+FAMILY_GOLDEN = {
+    ("uniform-on-normal", "gprs"): "5245434601010301e80700000000000000000000000000000000000001030000000000000003000000000000001d000000000000002a89886890bcba94",
+    ("uniform-on-normal", "gprs-bb"): "5245434601020301e807000000000000000000000000000000000000010300000000000000030000000000000022000000000000007e900031c02731407e",
+    ("uniform-on-uniform", "gprs"): "5245434601010303e807000000000000000000000000000000000000010300000000000000030000000000000017000000000000002188e6dbf6c749",
+    ("uniform-on-uniform", "gprs-bb"): "5245434601020303e80700000000000000000000000000000000000001030000000000000003000000000000001f000000000000007cca1e66c770de4d",
+    ("laplace-equal-scales", "gprs"): "5245434601010202e80700000000000000000000000000000000000001030000000000000003000000000000000300000000000000e0ed2e984c",
+    ("laplace-equal-scales", "gprs-bb"): "5245434601020202e80700000000000000000000000000000000000001030000000000000003000000000000000300000000000000e099590106",
+}
+
+
+@pytest.mark.parametrize("case, method", sorted(FAMILY_GOLDEN))
+def test_golden_bytes_of_the_other_families(case, method):
+    Q, Pf = FAMILY_CASES[case]
+    enc = rf.encode(Q, Pf, seed=2024, method=method)
+    assert enc.to_bytes().hex() == FAMILY_GOLDEN[(case, method)]
+    assert np.array_equal(rf.decode(bytes.fromhex(FAMILY_GOLDEN[(case, method)]), Pf), enc.samples)
+    for threads in (1, 2):
+        assert rf.encode(Q, Pf, seed=2024, method=method, threads=threads).to_bytes() == enc.to_bytes()
