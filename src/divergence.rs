@@ -97,7 +97,8 @@ pub fn channel_simulation_divergence<R: DensityRatio + ?Sized>(ratio: &R) -> Res
     let mut floor_nats = 0.0;
     if let Some(floor) = ratio.support_floor().filter(|floor| floor.deficit < deficit_max) {
         deficit_max = floor.deficit;
-        floor_nats = -floor.height_mass * libm::log(floor.proposal_mass);
+        // −h·w·ln w ≥ 0; adding +0 turns the −0 of Q = P (w = 1) into +0.
+        floor_nats = -floor.height_mass * libm::log(floor.proposal_mass) + 0.0;
     }
     if deficit_max <= 0.0 {
         return Ok(floor_nats / LN_2);

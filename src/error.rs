@@ -61,6 +61,23 @@ impl fmt::Display for RecError {
 
 impl std::error::Error for RecError {}
 
+/// Displays a parameter value in messages as Python's `repr` would: plain digits for ordinary
+/// magnitudes, the shortest exponent form for tiny and huge ones (Rust's `{}` would spell out
+/// 1e-300 in 300 digits).
+#[derive(Debug, Clone, Copy)]
+pub struct Number(pub f64);
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let magnitude = self.0.abs();
+        if magnitude != 0.0 && magnitude.is_finite() && !(1e-4..1e16).contains(&magnitude) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// Shorthand for results of the core.
 pub type Result<T> = std::result::Result<T, RecError>;
 
@@ -69,3 +86,17 @@ macro_rules! corrupt {
     ($($arg:tt)*) => { $crate::error::RecError::CorruptStream(format!($($arg)*)) };
 }
 pub(crate) use corrupt;
+
+#[cfg(test)]
+mod tests {
+    use super::Number;
+
+    #[test]
+    fn numbers_print_like_python_repr() {
+        let shown: Vec<String> = [1.0, -1.5, 0.0, 0.25, 1e-300, -2.5e-7, 1e300, 123456.0, f64::NAN, f64::INFINITY]
+            .iter()
+            .map(|&x| Number(x).to_string())
+            .collect();
+        assert_eq!(shown, ["1", "-1.5", "0", "0.25", "1e-300", "-2.5e-7", "1e300", "123456", "NaN", "inf"]);
+    }
+}

@@ -12,7 +12,7 @@ use crate::divergence::{
     laplace_kl_divergence, laplace_max_divergence, normal_kl_divergence, normal_max_divergence,
     uniform_kl_divergence, uniform_on_symmetric_divergences,
 };
-use crate::error::{RecError, Result};
+use crate::error::{Number, RecError, Result};
 use crate::ratio::{
     DensityRatio, LaplaceRatio, NormalRatio, SuperlevelMasses, SupportFloor, UniformRatio, UniformTargetRatio,
 };
@@ -130,8 +130,8 @@ impl Pair {
                     "a {} target has unbounded support but the Uniform({}, {}) coding distribution \
                      does not, so dQ/dP is unbounded; use a Normal or Laplace proposal",
                     q.family().name(),
-                    p.low,
-                    p.high
+                    Number(p.low),
+                    Number(p.high)
                 )))
             }
             (q, p) => return Err(unsupported_combination(q.family(), p.family())),

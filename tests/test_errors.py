@@ -196,3 +196,19 @@ def test_every_search_reports_its_step_bound(method):
     Q = rf.Normal(np.full(50, 3.0), 0.01)
     with pytest.raises(rf.SearchLimitError, match="max_steps = 3"):
         rf.encode(Q, P, method=method, max_steps=3)
+
+
+def test_messages_show_tiny_and_huge_values_compactly():
+    with pytest.raises(rf.RecError, match=r"target L\(0, 1e-300\) against proposal L\(0, 1\) has D∞ = 690.8 nats"):
+        rf.encode(rf.Laplace(0.0, 1e-300), rf.Laplace(0.0, 1.0))
+    with pytest.raises(rf.RecError, match="target scale 2e20 > proposal scale 1e20"):
+        rf.encode(rf.Normal(0.0, 2e20), rf.Normal(0.0, 1e20))
+
+
+@pytest.mark.parametrize("method", ["gprs", "pfr", "gprs-parallel"])
+def test_global_step_bound_advice_depends_on_the_ratio(method):
+    # A unimodal ratio can switch to branch-and-bound; one that dips at P's mode cannot.
+    with pytest.raises(rf.SearchLimitError, match='raise max_steps or use method="gprs-bb"'):
+        rf.encode(rf.Normal(3.0, 0.01), P, method=method, max_steps=3)
+    with pytest.raises(rf.SearchLimitError, match="raise max_steps \\(the ratio is not unimodal"):
+        rf.encode(rf.Uniform(-30.0, 30.0), P, method=method, max_steps=3)

@@ -12,12 +12,15 @@ use rec_fast::sampler::Method;
 use rec_fast::stretch::{Stretch, ACCURATE_TOLERANCE};
 use std::f64::consts::LN_2;
 
-fn pair(target: (Family, f64, f64), proposal: (Family, f64, f64)) -> Pair {
+/// A distribution as the batch driver takes it: (family, first parameter, second parameter).
+type Side = (Family, f64, f64);
+
+fn pair(target: Side, proposal: Side) -> Pair {
     Pair::new(target, proposal).unwrap()
 }
 
 /// One pair of each new kind: (target, proposal).
-fn new_pairs() -> Vec<((Family, f64, f64), (Family, f64, f64))> {
+fn new_pairs() -> Vec<(Side, Side)> {
     use Family::{Laplace, Normal, Uniform};
     vec![
         ((Uniform, 0.2, 0.45), (Uniform, 0.0, 1.0)),

@@ -3,7 +3,7 @@
 use super::{DensityRatio, SuperlevelMasses, SupportFloor};
 use crate::distribution::laplace::{standard_laplace_mass, standard_laplace_tail};
 use crate::distribution::Laplace;
-use crate::error::{RecError, Result};
+use crate::error::{Number, RecError, Result};
 
 /// The three shapes of a bounded Laplace/Laplace ratio.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,7 +56,8 @@ impl LaplaceRatio {
             return Err(RecError::UnboundedRatio(format!(
                 "target scale {} > proposal scale {} makes dQ/dP unbounded; GPRS needs a proposal \
                  at least as wide as the target",
-                target.scale, proposal.scale
+                Number(target.scale),
+                Number(proposal.scale)
             )));
         }
         let offset = (target.loc - proposal.loc).abs() / proposal.scale;
@@ -77,7 +78,12 @@ impl LaplaceRatio {
             return Err(RecError::InvalidParameter(format!(
                 "target L({}, {}) against proposal L({}, {}) has D∞ = {:.1} nats, above the \
                  supported {} nats",
-                target.loc, target.scale, proposal.loc, proposal.scale, log_max_ratio, super::MAX_LOG_RATIO
+                Number(target.loc),
+                Number(target.scale),
+                Number(proposal.loc),
+                Number(proposal.scale),
+                log_max_ratio,
+                super::MAX_LOG_RATIO
             )));
         }
         Ok(LaplaceRatio { target, proposal, log_max_ratio, shape })

@@ -2,7 +2,7 @@
 
 use super::{DensityRatio, SuperlevelMasses, SupportFloor, MAX_LOG_RATIO};
 use crate::distribution::Normal;
-use crate::error::{RecError, Result};
+use crate::error::{Number, RecError, Result};
 use crate::math::{normal_cdf, normal_ln_pdf, normal_mass_around, normal_sf, symmetric_density_sum, LEGENDRE_8_NODES};
 
 /// The ratio of two normals Q = N(c, e²) over P = N(a, b²).
@@ -43,9 +43,9 @@ impl NormalRatio {
             return Err(RecError::UnboundedRatio(format!(
                 "target scale {} {} proposal scale {} makes dQ/dP unbounded{}; GPRS needs a \
                  proposal wider than the target (or exactly equal to it)",
-                target.scale,
+                Number(target.scale),
                 if tau == 1.0 { "=" } else { ">" },
-                proposal.scale,
+                Number(proposal.scale),
                 if tau == 1.0 { " because the means differ" } else { "" },
             )));
         }
@@ -60,7 +60,11 @@ impl NormalRatio {
             return Err(RecError::InvalidParameter(format!(
                 "target N({}, {}) against proposal N({}, {}) has D∞ = {:.1} nats, above the \
                  supported {MAX_LOG_RATIO} nats",
-                target.loc, target.scale, proposal.loc, proposal.scale, log_max_ratio
+                Number(target.loc),
+                Number(target.scale),
+                Number(proposal.loc),
+                Number(proposal.scale),
+                log_max_ratio
             )));
         }
         Ok(NormalRatio {

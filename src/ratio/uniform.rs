@@ -4,7 +4,7 @@
 use super::{DensityRatio, SuperlevelMasses, SupportFloor, MAX_LOG_RATIO};
 use crate::distribution::laplace::{standard_laplace_mass, standard_laplace_tail};
 use crate::distribution::{Laplace, Normal, Uniform};
-use crate::error::{RecError, Result};
+use crate::error::{Number, RecError, Result};
 use crate::math::{legendre_8, normal_mass_around, normal_sf, LN_SQRT_2PI};
 
 /// The ratio of Q = U(c, d) over P = U(a, b) with [c, d] ⊆ [a, b].
@@ -31,7 +31,10 @@ impl UniformRatio {
             return Err(RecError::UnboundedRatio(format!(
                 "target support [{}, {}] is not inside the proposal's support [{}, {}], so dQ/dP \
                  is unbounded (Q puts mass where P has none); the proposal must cover the target",
-                target.low, target.high, proposal.low, proposal.high
+                Number(target.low),
+                Number(target.high),
+                Number(proposal.low),
+                Number(proposal.high)
             )));
         }
         let log_max_ratio = libm::log(proposal.width()) - libm::log(target.width());
@@ -39,7 +42,11 @@ impl UniformRatio {
             return Err(RecError::InvalidParameter(format!(
                 "target U({}, {}) against proposal U({}, {}) has D∞ = {:.1} nats, above the \
                  supported {MAX_LOG_RATIO} nats",
-                target.low, target.high, proposal.low, proposal.high, log_max_ratio
+                Number(target.low),
+                Number(target.high),
+                Number(proposal.low),
+                Number(proposal.high),
+                log_max_ratio
             )));
         }
         let support_mass = target.width() / proposal.width();
@@ -231,11 +238,13 @@ impl<S: SymmetricShape> UniformTargetRatio<S> {
         let log_max_ratio = S::LN_NORMALIZER + S::psi(far_end) - libm::log(standard_width);
         if !(log_max_ratio <= MAX_LOG_RATIO) {
             return Err(RecError::InvalidParameter(format!(
-                "target U({}, {}) against proposal {}({loc}, {scale}) has D∞ = {:.1} nats, above \
+                "target U({}, {}) against proposal {}({}, {}) has D∞ = {:.1} nats, above \
                  the supported {MAX_LOG_RATIO} nats",
-                target.low,
-                target.high,
+                Number(target.low),
+                Number(target.high),
                 S::NAME,
+                Number(loc),
+                Number(scale),
                 log_max_ratio
             )));
         }
@@ -359,12 +368,12 @@ impl<S: SymmetricShape> DensityRatio for UniformTargetRatio<S> {
                 "the ratio of the Uniform({}, {}) target to the {}({}, {}) coding distribution dips \
                  at the proposal's mode {}, inside the target's support, so its superlevel sets are \
                  two intervals",
-                self.target.low,
-                self.target.high,
+                Number(self.target.low),
+                Number(self.target.high),
                 S::NAME,
-                self.proposal.loc(),
-                self.proposal.scale(),
-                self.proposal.loc()
+                Number(self.proposal.loc()),
+                Number(self.proposal.scale()),
+                Number(self.proposal.loc())
             )
         })
     }

@@ -34,8 +34,9 @@ where
     }
     Err(RecError::SearchLimit(format!(
         "global GPRS examined max_steps = {max_steps} arrivals without accepting; it needs \
-         2^D∞ = {:.4e} on average; raise max_steps or use method=\"gprs-bb\"",
-        libm::exp(ratio.log_max_ratio())
+         2^D∞ = {:.4e} on average; {}",
+        libm::exp(ratio.log_max_ratio()),
+        super::global_search_advice(ratio)
     )))
 }
 

@@ -78,9 +78,9 @@ where
     }
     Err(RecError::SearchLimit(format!(
         "parallel GPRS examined max_steps = {max_steps} arrivals over {processes} processes \
-         without accepting; it needs 2^D∞ = {:.4e} in total; raise max_steps or use \
-         method=\"gprs-bb\"",
-        libm::exp(ratio.log_max_ratio())
+         without accepting; it needs 2^D∞ = {:.4e} in total; {}",
+        libm::exp(ratio.log_max_ratio()),
+        super::global_search_advice(ratio)
     )))
 }
 

@@ -151,6 +151,16 @@ pub(crate) fn require_unimodal<R: DensityRatio + ?Sized>(ratio: &R, method: Meth
     }
 }
 
+/// What to do when a global search (GPRS, PFR, parallel GPRS) hits `max_steps`: raise it, or
+/// switch to branch-and-bound where the ratio allows it.
+pub(crate) fn global_search_advice<R: DensityRatio + ?Sized>(ratio: &R) -> &'static str {
+    if ratio.non_unimodal_reason().is_none() {
+        "raise max_steps or use method=\"gprs-bb\""
+    } else {
+        "raise max_steps (the ratio is not unimodal, so the branch-and-bound methods do not apply)"
+    }
+}
+
 /// The smallest deficit of a unimodal ratio on (left_x, right_x): 0 when the interval holds the
 /// mode, else the deficit at the end nearest to it (the largest ratio in the interval).
 pub(crate) fn smallest_deficit<R: DensityRatio + ?Sized>(ratio: &R, left_x: f64, right_x: f64) -> f64 {

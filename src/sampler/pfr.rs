@@ -41,7 +41,8 @@ where
     }
     Err(RecError::SearchLimit(format!(
         "PFR examined max_steps = {max_steps} arrivals without meeting its stopping rule; it \
-         needs about 2^D∞ = {:.4e}; raise max_steps or use method=\"gprs-bb\"",
-        libm::exp(log_max_ratio)
+         needs about 2^D∞ = {:.4e}; {}",
+        libm::exp(log_max_ratio),
+        super::global_search_advice(ratio)
     )))
 }
