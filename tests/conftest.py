@@ -25,6 +25,12 @@ GLOBAL_MAX_DMAX_BITS = 13.0  # global GPRS and PFR need about 2^D∞ steps per s
 GLOBAL_METHODS = ("gprs", "pfr", "gprs-parallel")
 
 
+def repeated(distribution, count: int):
+    """``count`` copies of a scalar distribution: the same family and parameters, shape (count,)."""
+    first, second = distribution._parameters()
+    return type(distribution)(np.full(count, float(first)), float(second))
+
+
 def grid_pair(entry):
     _, p_loc, p_scale, q_loc, q_scale = entry
     return rf.Normal(q_loc, q_scale), rf.Normal(p_loc, p_scale)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import rec_fast as rf
-from conftest import GRID, grid_pair
+from conftest import GRID, grid_pair, repeated
 
 LOG2_1_PLUS_E = math.log2(1 + math.e)
 
@@ -20,19 +20,28 @@ def test_channel_simulation_divergence_test_vectors():
     assert np.allclose(rf.channel_simulation_divergence(Q, P) * math.log(2), expected_nats, atol=2e-6)
 
 
-def test_identical_pair_has_zero_divergences():
-    P = rf.Normal(-2.0, 0.3)
-    assert rf.channel_simulation_divergence(P, P) == 0.0
-    assert rf.kl_divergence(P, P) == 0.0 and rf.max_divergence(P, P) == 0.0
+@pytest.mark.parametrize("P", [rf.Normal(-2.0, 0.3), rf.Laplace(1.5, 2.0), rf.Uniform(-3.0, 4.0)], ids=repr)
+def test_identical_pair_has_zero_divergences(P):
+    for divergence in (rf.kl_divergence, rf.max_divergence, rf.channel_simulation_divergence):
+        value = float(divergence(P, P))
+        # +0 exactly: no rounding residue, and not −0.
+        assert value == 0.0 and math.copysign(1.0, value) == 1.0, (divergence.__name__, value)
 
 
-@pytest.mark.parametrize("entry", GRID, ids=[g[0] for g in GRID])
-def test_divergence_ordering_on_the_grid(entry):
-    Q, P = grid_pair(entry)
+# Laplace pairs beside the Normal grid: centred (DESIGN's b = 1/2), offset, narrow in P's tail,
+# and the equal-scale plateau pair.
+LAPLACE_PAIRS = [(rf.Laplace(0.0, 0.5), rf.Laplace(0.0, 1.0)), (rf.Laplace(1.5, 0.2), rf.Laplace(0.0, 1.0)),
+                 (rf.Laplace(-3.0, 0.05), rf.Laplace(0.0, 2.0)), (rf.Laplace(0.5, 1.0), rf.Laplace(0.0, 1.0))]
+ORDERING_PAIRS = [pytest.param(*grid_pair(entry), id=entry[0]) for entry in GRID] + [
+    pytest.param(Q, P, id=f"{Q!r}-{P!r}") for Q, P in LAPLACE_PAIRS]
+
+
+@pytest.mark.parametrize("Q, P", ORDERING_PAIRS)
+def test_divergence_ordering_on_the_grid(Q, P):
     kl = float(rf.kl_divergence(Q, P))
     dcs = float(rf.channel_simulation_divergence(Q, P))
     dmax = float(rf.max_divergence(Q, P))
-    assert kl <= dcs <= kl + math.log2(kl + 1) + 1 + 1e-9
+    assert 0.0 < kl <= dcs <= kl + math.log2(kl + 1) + 1 + 1e-9
     assert dcs <= dmax + 1e-9
 
 
@@ -48,13 +57,23 @@ def _entropy_bits(values: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum() + (len(counts) - 1) / (2 * counts.sum() * math.log(2)))
 
 
-@pytest.mark.parametrize("q_loc, q_scale", [(1.0, 0.25), (0.5, 0.5), (-1.5, 0.3)])
-def test_global_gprs_index_entropy_lies_between_dcs_and_dcs_plus_log2_1_plus_e(q_loc, q_scale):
-    P = rf.Normal(0.0, 1.0)
+ENTROPY_PAIRS = [
+    (rf.Normal(1.0, 0.25), rf.Normal(0.0, 1.0)),
+    (rf.Normal(0.5, 0.5), rf.Normal(0.0, 1.0)),
+    (rf.Normal(-1.5, 0.3), rf.Normal(0.0, 1.0)),
+    (rf.Laplace(0.0, 0.5), rf.Laplace(0.0, 1.0)),
+    (rf.Laplace(1.5, 0.2), rf.Laplace(0.0, 1.0)),
+    (rf.Laplace(0.5, 1.0), rf.Laplace(0.0, 1.0)),
+    (rf.Uniform(0.0, 3.0), rf.Normal(0.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize("Q, P", ENTROPY_PAIRS, ids=repr)
+def test_global_gprs_index_entropy_lies_between_dcs_and_dcs_plus_log2_1_plus_e(Q, P):
+    """H[N] ≥ D_CS ≥ KL for every causal sampler, and H[N] ≤ D_CS + log₂(1 + e) for GPRS."""
     count = 200_000
-    enc = rf.encode(rf.Normal(np.full(count, q_loc), q_scale), P, seed=31, method="gprs")
+    enc = rf.encode(repeated(Q, count), P, seed=31, method="gprs")
     entropy = _entropy_bits(enc.steps)
-    Q = rf.Normal(q_loc, q_scale)
     kl = float(rf.kl_divergence(Q, P))
     dcs = float(rf.channel_simulation_divergence(Q, P))
     # 0.02 bits covers the estimator's error at 200,000 samples.
