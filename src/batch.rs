@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 use crate::code::container::Header;
-use crate::distribution::Family;
+use crate::distribution::{DistributionFunction, Family};
 use crate::error::{RecError, Result};
 use crate::pair::{self, Pair, Proposal};
 use crate::random::ElementStream;
@@ -279,4 +279,23 @@ pub fn decode_pairs(
 pub fn divergences(pairs: &Pairs<'_>) -> Result<Vec<(f64, f64)>> {
     let count = pairs.len()?;
     map_elements(count, |i| pair::divergences(pairs.target.at(i), pairs.proposal.at(i)).map_err(|e| e.at_element(i)))
+}
+
+/// `function` (CDF, survival function or a quantile) of every distribution at the matching
+/// element of `argument` (already broadcast to the same length).
+pub fn distribution_values(
+    distributions: &Distributions<'_>,
+    argument: &[f64],
+    function: DistributionFunction,
+) -> Result<Vec<f64>> {
+    let count = argument.len();
+    if distributions.first.len() != count || distributions.second.len() != count {
+        return Err(RecError::ShapeMismatch("argument and parameter arrays differ in length".into()));
+    }
+    map_elements(count, |i| {
+        let (family, first, second) = distributions.at(i);
+        Proposal::new(family, first, second)
+            .and_then(|distribution| function.evaluate(&distribution, argument[i]))
+            .map_err(|e| e.at_element(i))
+    })
 }

@@ -70,7 +70,9 @@ pub struct Number(pub f64);
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let magnitude = self.0.abs();
-        if magnitude != 0.0 && magnitude.is_finite() && !(1e-4..1e16).contains(&magnitude) {
+        if self.0.is_nan() {
+            f.write_str("nan")
+        } else if magnitude != 0.0 && magnitude.is_finite() && !(1e-4..1e16).contains(&magnitude) {
             write!(f, "{:e}", self.0)
         } else {
             write!(f, "{}", self.0)
@@ -97,6 +99,6 @@ mod tests {
             .iter()
             .map(|&x| Number(x).to_string())
             .collect();
-        assert_eq!(shown, ["1", "-1.5", "0", "0.25", "1e-300", "-2.5e-7", "1e300", "123456", "NaN", "inf"]);
+        assert_eq!(shown, ["1", "-1.5", "0", "0.25", "1e-300", "-2.5e-7", "1e300", "123456", "nan", "inf"]);
     }
 }

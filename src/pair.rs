@@ -80,6 +80,23 @@ impl CodingDistribution for Proposal {
             Proposal::Uniform(d) => d.quantile(point),
         }
     }
+
+    #[inline]
+    fn tail_point(&self, x: f64) -> TailPoint {
+        match self {
+            Proposal::Normal(d) => d.tail_point(x),
+            Proposal::Laplace(d) => d.tail_point(x),
+            Proposal::Uniform(d) => d.tail_point(x),
+        }
+    }
+
+    fn support(&self) -> (f64, f64) {
+        match self {
+            Proposal::Normal(d) => d.support(),
+            Proposal::Laplace(d) => d.support(),
+            Proposal::Uniform(d) => d.support(),
+        }
+    }
 }
 
 /// Prefixes an invalid-parameter message with the distribution's role ("target", "proposal").

@@ -60,3 +60,48 @@ fn closed_form_values_to_full_precision() {
     assert!((normal_cdf(-4.199999999999999) / 1.334_574_901_590_638_0e-5 - 1.0).abs() < 1e-14);
     assert!((normal_mass(1.0, 1.5) / 9.184_805_266_259_898_5e-2 - 1.0).abs() < 1e-14);
 }
+
+#[test]
+fn distribution_functions_agree_with_statrs_in_the_body() {
+    use rec_fast::distribution::{CodingDistribution, Laplace, Uniform};
+    use statrs::distribution::{Laplace as StatrsLaplace, Uniform as StatrsUniform};
+    let normal = (Normal::new(1.0, 2.0).unwrap(), StatrsNormal::new(1.0, 2.0).unwrap());
+    let laplace = (Laplace::new(-1.0, 0.5).unwrap(), StatrsLaplace::new(-1.0, 0.5).unwrap());
+    let uniform = (Uniform::new(2.0, 5.0).unwrap(), StatrsUniform::new(2.0, 5.0).unwrap());
+    for i in 0..=200 {
+        let x = -9.0 + 0.09 * i as f64;
+        let close = |ours: f64, theirs: f64| (ours - theirs).abs() <= 1e-9 * theirs.abs().max(1e-300) + 1e-300;
+        assert!(close(normal.0.cdf(x), normal.1.cdf(x)) && close(normal.0.survival(x), normal.1.sf(x)), "Normal x {x}");
+        assert!(close(laplace.0.cdf(x), laplace.1.cdf(x)) && close(laplace.0.survival(x), laplace.1.sf(x)), "Laplace x {x}");
+        assert!((uniform.0.cdf(x) - uniform.1.cdf(x)).abs() < 1e-15 && (uniform.0.survival(x) - uniform.1.sf(x)).abs() < 1e-15);
+    }
+    for i in 1..1000 {
+        let p = i as f64 / 1000.0;
+        assert!((normal.0.lower_quantile(p) - normal.1.inverse_cdf(p)).abs() < 1e-8, "Normal p {p}");
+        assert!((laplace.0.lower_quantile(p) - laplace.1.inverse_cdf(p)).abs() < 1e-12, "Laplace p {p}");
+        assert!((uniform.0.lower_quantile(p) - uniform.1.inverse_cdf(p)).abs() < 1e-14, "Uniform p {p}");
+        // 1 − p itself rounds, by up to 2⁻⁵³ absolute.
+        let mirrored = normal.0.lower_quantile(1.0 - p);
+        assert!((normal.0.upper_quantile(p) - mirrored).abs() < 1e-12 * mirrored.abs().max(1.0), "p {p}");
+    }
+}
+
+#[test]
+fn distribution_functions_keep_relative_precision_in_both_tails() {
+    use rec_fast::distribution::{CodingDistribution, Laplace};
+    // mpmath at 40 digits: ncdf(−30), ncdf(−37.5); at 50 digits the z with ln ncdf(z) = ln 1e-300.
+    let normal = Normal::new(0.0, 1.0).unwrap();
+    for (z, tail) in [(30.0, 4.906_713_927_148_187_1e-198), (37.5, 4.605_353_009_581_954_8e-308)] {
+        assert!((normal.cdf(-z) / tail - 1.0).abs() < 1e-13, "z {z}");
+        assert!((normal.survival(z) / tail - 1.0).abs() < 1e-13, "z {z}");
+    }
+    assert!((normal.upper_quantile(1e-300) / 37.047_096_299_361_199_2 - 1.0).abs() < 1e-14);
+    assert!((normal.lower_quantile(1e-300) / -37.047_096_299_361_199_2 - 1.0).abs() < 1e-14);
+    // Laplace tails are ½e^{−|z|} exactly; quantiles invert them to the last digits.
+    let laplace = Laplace::new(2.0, 3.0).unwrap();
+    assert!((laplace.survival(2.0 + 3.0 * 700.0) / (0.5 * (-700.0f64).exp()) - 1.0).abs() < 1e-13);
+    assert!((laplace.upper_quantile(0.5 * (-700.0f64).exp()) / (2.0 + 3.0 * 700.0) - 1.0).abs() < 1e-14);
+    // The ends: probabilities 0 and 1 give the support's ends.
+    assert_eq!((normal.lower_quantile(0.0), normal.lower_quantile(1.0)), (f64::NEG_INFINITY, f64::INFINITY));
+    assert_eq!((normal.cdf(f64::INFINITY), normal.survival(f64::INFINITY)), (1.0, 0.0));
+}

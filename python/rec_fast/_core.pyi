@@ -59,3 +59,7 @@ def stretch_pairs(
     inverse: bool,
 ) -> npt.NDArray[np.float64]:
     """Elementwise σ⁻¹(t) (inverse=True) or σ(h) (inverse=False)."""
+
+def distribution_values(distribution: Side, argument: npt.NDArray[np.float64], function: str) -> npt.NDArray[np.float64]:
+    """Elementwise ``function`` ("cdf", "survival", "quantile" or "upper_quantile") of the
+    side's distributions at ``argument``."""

@@ -48,6 +48,21 @@ impl CodingDistribution for Laplace {
             TailPoint::Upper(q) => self.loc - self.scale * libm::log(2.0 * q),
         }
     }
+
+    /// ½e^{−|x − loc|/scale}, on the side of `loc` where x lies.
+    #[inline]
+    fn tail_point(&self, x: f64) -> TailPoint {
+        let z = (x - self.loc) / self.scale;
+        if z <= 0.0 {
+            TailPoint::Lower(standard_laplace_tail(z))
+        } else {
+            TailPoint::Upper(standard_laplace_tail(z))
+        }
+    }
+
+    fn support(&self) -> (f64, f64) {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    }
 }
 
 #[cfg(test)]

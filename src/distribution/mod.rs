@@ -228,9 +228,131 @@ impl TailInterval {
 }
 
 /// A continuous distribution on the real line that can serve as the coding distribution.
+///
+/// The two required maps between points and tail coordinates are the tail-accurate core;
+/// the CDF, survival function and quantiles of probabilities follow from them without ever
+/// forming `1 − p` for a tiny tail `p`.
 pub trait CodingDistribution {
     /// The point x with the given tail coordinate (tail-accurate quantile).
     fn quantile(&self, point: TailPoint) -> f64;
+
+    /// The tail coordinate of x: `Lower(F(x))` at or left of the median, `Upper(1 − F(x))`
+    /// right of it, each computed directly. ±∞ (and the ends of a bounded support, and
+    /// beyond) map to `Lower(0)` and `Upper(0)`.
+    fn tail_point(&self, x: f64) -> TailPoint;
+
+    /// The ends of the support (±∞ for unbounded families).
+    fn support(&self) -> (f64, f64);
+
+    /// F(x) = P[X ≤ x], with full relative precision in the lower tail.
+    fn cdf(&self, x: f64) -> f64 {
+        match self.tail_point(x) {
+            TailPoint::Lower(p) => p,
+            TailPoint::Upper(q) => 1.0 - q,
+        }
+    }
+
+    /// 1 − F(x) = P[X > x], with full relative precision in the upper tail.
+    fn survival(&self, x: f64) -> f64 {
+        match self.tail_point(x) {
+            TailPoint::Lower(p) => 1.0 - p,
+            TailPoint::Upper(q) => q,
+        }
+    }
+
+    /// The x with F(x) = p for p ∈ [0, 1] (the support's ends at 0 and 1). For p > ½ the
+    /// upper tail 1 − p is exact in floating point, so this is as accurate as the tail itself.
+    fn lower_quantile(&self, p: f64) -> f64 {
+        let (low, high) = self.support();
+        if p <= 0.0 {
+            low
+        } else if p >= 1.0 {
+            high
+        } else if p <= 0.5 {
+            self.quantile(TailPoint::Lower(p))
+        } else {
+            self.quantile(TailPoint::Upper(1.0 - p))
+        }
+    }
+
+    /// The x with 1 − F(x) = q for q ∈ [0, 1]: the quantile of an upper-tail probability, with
+    /// full relative precision in q (pass 1e-300, not 1 − 1e-300, for a point deep on the right).
+    fn upper_quantile(&self, q: f64) -> f64 {
+        let (low, high) = self.support();
+        if q <= 0.0 {
+            high
+        } else if q >= 1.0 {
+            low
+        } else if q <= 0.5 {
+            self.quantile(TailPoint::Upper(q))
+        } else {
+            self.quantile(TailPoint::Lower(1.0 - q))
+        }
+    }
+}
+
+/// The distribution functions offered to users, evaluated elementwise by the batch driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DistributionFunction {
+    /// F(x).
+    Cdf,
+    /// 1 − F(x).
+    Survival,
+    /// x with F(x) = p.
+    Quantile,
+    /// x with 1 − F(x) = q.
+    UpperQuantile,
+}
+
+impl DistributionFunction {
+    /// Every function, with the names the Python API uses.
+    pub const ALL: [DistributionFunction; 4] = [
+        DistributionFunction::Cdf,
+        DistributionFunction::Survival,
+        DistributionFunction::Quantile,
+        DistributionFunction::UpperQuantile,
+    ];
+
+    /// The user-facing name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DistributionFunction::Cdf => "cdf",
+            DistributionFunction::Survival => "survival",
+            DistributionFunction::Quantile => "quantile",
+            DistributionFunction::UpperQuantile => "upper_quantile",
+        }
+    }
+
+    /// Parses a user-facing name.
+    pub fn from_name(name: &str) -> Result<DistributionFunction> {
+        DistributionFunction::ALL.into_iter().find(|f| f.name() == name).ok_or_else(|| {
+            let known: Vec<_> = DistributionFunction::ALL.iter().map(|f| f.name()).collect();
+            RecError::InvalidParameter(format!("unknown distribution function \"{name}\"; available: {}", known.join(", ")))
+        })
+    }
+
+    /// Evaluates the function at `argument`: a point x (any float but NaN; ±∞ allowed) for
+    /// the CDF and survival function, a probability in [0, 1] for the quantiles.
+    pub fn evaluate<D: CodingDistribution + ?Sized>(self, distribution: &D, argument: f64) -> Result<f64> {
+        match self {
+            DistributionFunction::Cdf | DistributionFunction::Survival if argument.is_nan() => {
+                Err(RecError::InvalidParameter("x = nan; x must be a float or ±inf, not nan".into()))
+            }
+            DistributionFunction::Quantile | DistributionFunction::UpperQuantile
+                if !(0.0..=1.0).contains(&argument) =>
+            {
+                let name = if self == DistributionFunction::Quantile { "p" } else { "q" };
+                Err(RecError::InvalidParameter(format!(
+                    "{name} = {}; a probability must lie in [0, 1]",
+                    crate::error::Number(argument)
+                )))
+            }
+            DistributionFunction::Cdf => Ok(distribution.cdf(argument)),
+            DistributionFunction::Survival => Ok(distribution.survival(argument)),
+            DistributionFunction::Quantile => Ok(distribution.lower_quantile(argument)),
+            DistributionFunction::UpperQuantile => Ok(distribution.upper_quantile(argument)),
+        }
+    }
 }
 
 #[cfg(test)]

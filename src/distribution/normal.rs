@@ -2,7 +2,7 @@
 
 use super::{check_location_scale, CodingDistribution, Family, TailPoint};
 use crate::error::Result;
-use crate::math::normal_lower_quantile;
+use crate::math::{normal_cdf, normal_lower_quantile, normal_sf};
 
 /// N(loc, scale²), validated: finite `loc`, finite `scale > 0`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,6 +35,21 @@ impl CodingDistribution for Normal {
             TailPoint::Upper(q) => -normal_lower_quantile(q),
         };
         self.loc + self.scale * z
+    }
+
+    /// Φ(z) for z ≤ 0, else 1 − Φ(z), each from `erfc` (relative precision down to underflow).
+    #[inline]
+    fn tail_point(&self, x: f64) -> TailPoint {
+        let z = self.standardize(x);
+        if z <= 0.0 {
+            TailPoint::Lower(normal_cdf(z))
+        } else {
+            TailPoint::Upper(normal_sf(z))
+        }
+    }
+
+    fn support(&self) -> (f64, f64) {
+        (f64::NEG_INFINITY, f64::INFINITY)
     }
 }
 

@@ -52,6 +52,21 @@ impl CodingDistribution for Uniform {
             TailPoint::Upper(q) => self.high - q * self.width(),
         }
     }
+
+    /// (x − low)/(high − low) up to the midpoint, (high − x)/(high − low) beyond it, clamped
+    /// to 0 outside the support.
+    #[inline]
+    fn tail_point(&self, x: f64) -> TailPoint {
+        if x <= self.midpoint() {
+            TailPoint::Lower(((x - self.low) / self.width()).max(0.0))
+        } else {
+            TailPoint::Upper(((self.high - x) / self.width()).max(0.0))
+        }
+    }
+
+    fn support(&self) -> (f64, f64) {
+        (self.low, self.high)
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::batch::{self, Distributions, EncodeSettings, Pairs};
-use crate::distribution::Family;
+use crate::distribution::{DistributionFunction, Family};
 use crate::code::container::{self, Container};
 use crate::divergence::channel_simulation_divergence;
 use crate::error::RecError as CoreError;
@@ -210,6 +210,24 @@ fn stretch_pairs<'py>(
     Ok(values.into_pyarray(py))
 }
 
+/// Elementwise CDF, survival function or quantile (`function` names it) of one side's
+/// distributions at `argument`.
+#[pyfunction]
+fn distribution_values<'py>(
+    py: Python<'py>,
+    distribution: Side<'py>,
+    argument: PyReadonlyArray1<'py, f64>,
+    function: &str,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let function = DistributionFunction::from_name(function).map_err(to_python_error)?;
+    let distributions = distributions_of(&distribution, "distribution")?;
+    let argument = slice(&argument, "argument")?;
+    let values = py
+        .detach(|| batch::distribution_values(&distributions, argument, function))
+        .map_err(to_python_error)?;
+    Ok(values.into_pyarray(py))
+}
+
 /// The extension module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -227,5 +245,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(divergences_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(stretch_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(channel_simulation_divergence_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(distribution_values, m)?)?;
     Ok(())
 }
