@@ -103,6 +103,46 @@ def test_branch_and_bound_depth_is_linear_in_kl():
     assert increments.max() / increments.min() < 1.4, depths  # constant slope: linear growth
 
 
+def _normal_pair_with(kl_bits: float, max_divergence_bits: float):
+    """Q = N(m, τ²) against N(0, 1) with the given KL and D∞ (bits).
+
+    D∞ = −ln τ + m²/(2(1 − τ²)) fixes m² for each τ; KL = m²/2 + (τ² − 1 − ln τ²)/2 then
+    falls from D∞ − 1/2 (m = 0) to 0 (τ → 1), so bisect on τ.
+    """
+    dmax, target = max_divergence_bits * math.log(2), kl_bits * math.log(2)
+
+    def kl_and_m2(tau):
+        m2 = 2 * (1 - tau * tau) * (dmax + math.log(tau))
+        return m2 / 2 + (tau * tau - 1) / 2 - math.log(tau), m2
+
+    low, high = math.exp(-dmax), 1.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if kl_and_m2(middle)[0] > target else (low, middle)
+    return math.sqrt(kl_and_m2(low)[1]), low
+
+
+@pytest.mark.parametrize("method", ["gprs-bb", "gprs-dyadic"])
+def test_branch_and_bound_depth_grows_with_kl_at_fixed_max_divergence(method):
+    """At D∞ = 13 and 30 bits, KL from 1 to 11 bits: depth rises steadily with KL (0.5 to 1.1
+    nodes per bit), and the two D∞ rows agree within 1.5 nodes while 2^D∞ grows 2^17-fold."""
+    P = rf.Normal(0.0, 1.0)
+    kls = (1.0, 3.0, 5.0, 7.0, 9.0, 11.0)
+    rows = {}
+    for dmax in (13.0, 30.0):
+        row = []
+        for kl in kls:
+            m, tau = _normal_pair_with(kl, dmax)
+            Q = rf.Normal(m, tau)
+            assert float(rf.kl_divergence(Q, P)) == pytest.approx(kl, abs=1e-6)
+            assert float(rf.max_divergence(Q, P)) == pytest.approx(dmax, abs=1e-6)
+            row.append(float(rf.encode(rf.Normal(np.full(5000, m), tau), P, seed=3, method=method).steps.mean()))
+        slopes = np.diff(row) / np.diff(kls)
+        assert ((slopes > 0.5) & (slopes < 1.1)).all(), (dmax, row)
+        rows[dmax] = np.array(row)
+    assert (np.abs(rows[13.0] - rows[30.0]) < 1.5).all(), rows
+
+
 def test_identical_pair_costs_one_bit():
     P = rf.Normal(3.0, 2.0)
     for method in rf.METHODS:
