@@ -7,6 +7,7 @@
 //! `index_offset` equal to the first half's length reproduces the bits of the whole batch.
 //! When several elements fail, the error reported is the one with the lowest index.
 
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -168,12 +169,35 @@ pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, ru
 }
 
 /// Runs `work(i)` for every element in parallel on the current pool; the lowest-index error wins.
+///
+/// Once element j has failed, elements after j are skipped (a failing search may have spent
+/// its whole step budget, and a batch should not pay that for every element), while elements
+/// before j still run, since one of them may fail too. So the error returned is the one of the
+/// lowest failing index whatever the thread count or scheduling.
 pub fn map_elements<T, F>(count: usize, work: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(usize) -> Result<T> + Sync + Send,
 {
-    (0..count).into_par_iter().with_min_len(64).map(&work).collect::<Vec<Result<T>>>().into_iter().collect()
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let results: Vec<Option<Result<T>>> = (0..count)
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|i| {
+            if i > first_failure.load(AtomicOrdering::Relaxed) {
+                return None;
+            }
+            let result = work(i);
+            if result.is_err() {
+                first_failure.fetch_min(i, AtomicOrdering::Relaxed);
+            }
+            Some(result)
+        })
+        .collect();
+    // Every element before the lowest failure ran and succeeded, and elements are only skipped
+    // after a failure, so the first error in index order is the lowest one and, without an
+    // error, nothing was skipped.
+    results.into_iter().flatten().collect()
 }
 
 /// Encodes one element with an already validated ratio.
@@ -298,4 +322,36 @@ pub fn distribution_values(
             .and_then(|distribution| function.evaluate(&distribution, argument[i]))
             .map_err(|e| e.at_element(i))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn the_lowest_failing_element_wins_and_later_ones_are_skipped() {
+        for threads in [1, 2, 8] {
+            let calls = AtomicUsize::new(0);
+            let result = with_threads(Some(threads), || {
+                map_elements(10_000, |i| {
+                    calls.fetch_add(1, AtomicOrdering::Relaxed);
+                    if i == 100 || i == 700 || i == 5000 {
+                        Err(RecError::SearchLimit(format!("element {i} failed")))
+                    } else {
+                        Ok(i)
+                    }
+                })
+            })
+            .unwrap();
+            assert_eq!(result, Err(RecError::SearchLimit("element 100 failed".into())), "{threads} threads");
+            // Single-threaded, nothing after the failure runs (with more threads, how much ran
+            // before the failure was recorded depends on scheduling; the error does not).
+            if threads == 1 {
+                assert_eq!(calls.load(AtomicOrdering::Relaxed), 101);
+            }
+        }
+        let all = with_threads(Some(2), || map_elements(1000, |i| Ok(2 * i))).unwrap().unwrap();
+        assert_eq!(all, (0..1000).map(|i| 2 * i).collect::<Vec<_>>());
+    }
 }

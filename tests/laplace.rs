@@ -118,3 +118,27 @@ fn every_method_samples_laplace_targets_exactly() {
         }
     }
 }
+
+#[test]
+fn deficits_at_the_ends_of_the_line_bound_the_tails() {
+    use rec_fast::distribution::Family::{Laplace as L, Normal as N, Uniform as U};
+    use rec_fast::pair::Pair;
+    // The tree searches bound r on an interval reaching ±∞ by the deficit at ±∞: it must be
+    // the limit of the tail (∞ for a peaked Laplace pair, whose two slopes give ∞ − ∞).
+    for (target, proposal) in [
+        ((L, 3.0, 0.5), (L, 0.0, 1.0)),
+        ((L, -30.0, 0.2), (L, 1.0, 2.0)),
+        ((L, 0.5, 1.0), (L, 0.0, 1.0)),
+        ((N, 1.0, 0.25), (N, 0.0, 1.0)),
+        ((U, 0.5, 0.6), (N, 0.0, 1.0)),
+        ((U, -3.0, -2.9), (L, 0.0, 1.0)),
+    ] {
+        let ratio = Pair::new(target, proposal).unwrap();
+        for (end, far) in [(f64::NEG_INFINITY, -1e6), (f64::INFINITY, 1e6)] {
+            let at_end = ratio.deficit(end);
+            assert!(at_end >= ratio.deficit(far), "{target:?} on {proposal:?}: deficit({end}) = {at_end}");
+        }
+    }
+    assert_eq!(pair(3.0, 0.5, 0.0, 1.0).deficit(f64::NEG_INFINITY), f64::INFINITY);
+    assert_eq!(pair(3.0, 0.5, 0.0, 1.0).deficit(f64::INFINITY), f64::INFINITY);
+}

@@ -55,3 +55,21 @@ def test_compare_reports_failing_methods_instead_of_stopping():
     rows = rf.compare([("tiny", rf.Normal(0.3, 1e-9), rf.Normal(0.0, 1.0))], count=50)
     assert {row["method"] for row in rows} == set(rf.METHODS)
     assert any("SearchLimitError" in str(row.get("skipped", "")) for row in rows)
+
+
+def test_compare_validates_count_and_reports_unbounded_pairs():
+    for bad in (0, -3):
+        with pytest.raises(rf.RecError, match=f"count = {bad}; count must be ≥ 1"):
+            rf.compare(count=bad)
+    with pytest.raises(TypeError, match="count must be an int"):
+        rf.compare(count=2.5)
+    rows = rf.compare([("unbounded", rf.Normal(0.0, 2.0), rf.Normal(0.0, 1.0))], count=10)
+    assert all("makes dQ/dP unbounded" in row["skipped"] for row in rows)
+
+
+def test_command_line_errors_exit_with_status_2_and_a_message():
+    for arguments in (["compare", "--count", "-3"], ["demo", "--count", "0"], ["demo", "--count", "10", "--method", "nope"]):
+        result = subprocess.run([sys.executable, "-m", "rec_fast", *arguments],
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 2, (arguments, result.stderr)
+        assert "python -m rec_fast: error:" in result.stderr and "Traceback" not in result.stderr

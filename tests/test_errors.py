@@ -44,6 +44,13 @@ def test_bad_parameter_types():
         rf.decode("not bytes", P)
 
 
+def test_masked_arrays_are_refused_rather_than_unmasked():
+    with pytest.raises(TypeError, match="loc must not be a masked array"):
+        rf.Normal(np.ma.masked_array([0.0, 1.0], mask=[False, True]), 1.0)
+    with pytest.raises(TypeError, match="x must not be a masked array"):
+        P.cdf(np.ma.masked_array([0.0]))
+
+
 def test_shape_mismatches():
     with pytest.raises(rf.RecError, match="do not broadcast"):
         rf.Normal([0.0, 1.0], [1.0, 1.0, 1.0])
@@ -183,6 +190,10 @@ def test_processes_validation():
             rf.encode(Q, P, method="gprs-parallel", processes=bad)
     with pytest.raises(TypeError):
         rf.encode(Q, P, method="gprs-parallel", processes=2.5)
+    with pytest.raises(TypeError, match="processes must be an int"):
+        rf.encode(Q, P, method="gprs", processes=2.0)
+    with pytest.raises(rf.RecError, match=r"processes = -1; processes must lie in \[1, 65536\]"):
+        rf.encode(Q, P, method="gprs-parallel", processes=-1)
     # A stream whose process count is zero is corrupt even with a valid checksum.
     data = bytearray(rf.encode(Q, P, method="gprs-parallel", processes=4).to_bytes()[:-4])
     data[24:28] = struct.pack("<I", 0)

@@ -28,6 +28,8 @@ def default_workload(count: int, seed: int = 0):
 def demo(count: int, method: str, seed: int, threads: int | None) -> int:
     import rec_fast as rf
 
+    if count < 1:
+        raise rf.RecError(f"--count {count}; the demo needs at least one target")
     Q, P = default_workload(count, seed)
     kl = rf.kl_divergence(Q, P)
     print(f"rec_fast {rf.__version__}: {count:,} Gaussian targets against N(0, 1), method {method!r}")
@@ -77,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     table.add_argument("--methods", nargs="+", default=None, help="methods to run (default: all)")
     table.add_argument("--seed", type=int, default=0)
     arguments = parser.parse_args(argv)
+    from rec_fast import RecError
+
+    try:
+        return _run(parser, arguments)
+    except RecError as error:
+        parser.error(str(error))  # usage and the message on stderr, exit status 2
+
+
+def _run(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> int:
     if arguments.command == "compare":
         import rec_fast as rf
         from rec_fast.compare import FAMILIES, compare, format_table

@@ -22,6 +22,9 @@ _MAX_THREADS = 1024
 
 
 def _float_array(value: Any, name: str) -> np.ndarray:
+    if isinstance(value, np.ma.MaskedArray):
+        # np.asarray would drop the mask and use the hidden values.
+        raise TypeError(f"{name} must not be a masked array; fill or compress it first")
     array = np.asarray(value)
     if array.dtype == np.bool_ or array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a float or an array of floats, got {type(value).__name__} "
@@ -342,12 +345,14 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
             raise RecError("max_steps = 0; max_steps must be ≥ 1")
     if processes is None:
         processes = _core.DEFAULT_PROCESSES
-    elif method != "gprs-parallel":
-        raise RecError(f"processes = {processes} only applies to method 'gprs-parallel', not {method!r}")
     else:
-        processes = _check_uint64(processes, "processes")
+        if isinstance(processes, bool) or not isinstance(processes, numbers.Integral):
+            raise TypeError(f"processes must be an int, got {type(processes).__name__}")
+        if method != "gprs-parallel":
+            raise RecError(f"processes = {processes} only applies to method 'gprs-parallel', not {method!r}")
         if not 1 <= processes <= _core.MAX_PROCESSES:
             raise RecError(f"processes = {processes}; processes must lie in [1, {_core.MAX_PROCESSES}]")
+        processes = int(processes)
     shape, target, proposal, _ = _pair_arrays(Q, P)
     samples, steps, bits, data = _core.encode_pairs(
         target, proposal, list(shape), method, seed, index_offset, max_steps, threads, processes)

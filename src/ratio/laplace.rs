@@ -150,6 +150,10 @@ impl DensityRatio for LaplaceRatio {
             }
             Shape::Peaked => {}
         }
+        // Both slopes are infinite at ±∞ (∞ − ∞); the deficit grows like |x|·(1/e − 1/b) > 0.
+        if x.is_infinite() {
+            return f64::INFINITY;
+        }
         let (c, a) = (self.target.loc, self.proposal.loc);
         ((x - c).abs() / self.target.scale - ((x - a).abs() - (c - a).abs()) / self.proposal.scale).max(0.0)
     }
