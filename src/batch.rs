@@ -5,7 +5,8 @@
 //! its own parameters, the seed and its stream index — never on the thread count, the work
 //! split, or the other elements. Splitting a batch in two and encoding the second half with
 //! `index_offset` equal to the first half's length reproduces the bits of the whole batch.
-//! When several elements fail, the error reported is the one with the lowest index.
+//! When several elements fail, the error reported is the one with the lowest index, and the
+//! elements after it are skipped.
 
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
