@@ -8,7 +8,7 @@
 //! When several elements fail, the error reported is the one with the lowest index, and the
 //! elements after it are skipped.
 
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -170,12 +170,25 @@ pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, ru
 }
 
 /// Runs `work(i)` for every element in parallel on the current pool; the lowest-index error wins.
+/// Equivalent to [`map_elements_until`] with a stop flag that is never set.
+pub fn map_elements<T, F>(count: usize, work: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(usize) -> Result<T> + Sync + Send,
+{
+    map_elements_until(count, &AtomicBool::new(false), work)
+}
+
+/// Runs `work(i)` for every element in parallel on the current pool until `stop` is set;
+/// the lowest-index error wins.
 ///
 /// Once element j has failed, elements after j are skipped (a failing search may have spent
 /// its whole step budget, and a batch should not pay that for every element), while elements
 /// before j still run, since one of them may fail too. So the error returned is the one of the
-/// lowest failing index whatever the thread count or scheduling.
-pub fn map_elements<T, F>(count: usize, work: F) -> Result<Vec<T>>
+/// lowest failing index whatever the thread count or scheduling. Once `stop` is set (from
+/// another thread), elements not yet started are skipped as well, and unless an error comes
+/// first in index order the result is [`RecError::Interrupted`].
+pub fn map_elements_until<T, F>(count: usize, stop: &AtomicBool, work: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(usize) -> Result<T> + Sync + Send,
@@ -185,7 +198,7 @@ where
         .into_par_iter()
         .with_min_len(64)
         .map(|i| {
-            if i > first_failure.load(AtomicOrdering::Relaxed) {
+            if i > first_failure.load(AtomicOrdering::Relaxed) || stop.load(AtomicOrdering::Relaxed) {
                 return None;
             }
             let result = work(i);
@@ -195,10 +208,21 @@ where
             Some(result)
         })
         .collect();
-    // Every element before the lowest failure ran and succeeded, and elements are only skipped
-    // after a failure, so the first error in index order is the lowest one and, without an
-    // error, nothing was skipped.
-    results.into_iter().flatten().collect()
+    // Every element before the lowest failure ran (unless stopped) and succeeded, and a failure
+    // only skips later elements, so the first error in index order is the lowest one; a
+    // skipped element met before any error was skipped by the stop.
+    let mut values = Vec::with_capacity(count);
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Some(result) => values.push(result?),
+            None => {
+                return Err(RecError::Interrupted(format!(
+                    "the batch was interrupted after {i} of {count} elements in index order"
+                )))
+            }
+        }
+    }
+    Ok(values)
 }
 
 /// Encodes one element with an already validated ratio.
@@ -229,6 +253,12 @@ pub fn encode_element(ratio: &Pair, settings: &EncodeSettings, index: usize) -> 
 
 /// Encodes a batch of pairs.
 pub fn encode_pairs(pairs: &Pairs<'_>, settings: &EncodeSettings) -> Result<BatchEncoding> {
+    encode_pairs_until(pairs, settings, &AtomicBool::new(false))
+}
+
+/// Encodes a batch of pairs, stopping with [`RecError::Interrupted`] once `stop` is set: the
+/// searches in flight finish (each within its step bound) and no new one starts.
+pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, stop: &AtomicBool) -> Result<BatchEncoding> {
     let count = pairs.len()?;
     if settings.max_steps == 0 {
         return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
@@ -243,7 +273,7 @@ pub fn encode_pairs(pairs: &Pairs<'_>, settings: &EncodeSettings) -> Result<Batc
     let encoded = with_threads(settings.threads, || {
         // Validate every pair before searching, so a bad element fails fast and deterministically.
         let ratios = map_elements(count, |i| pairs.pair(i))?;
-        map_elements(count, |i| encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i)))
+        map_elements_until(count, stop, |i| encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i)))
     })??;
     Ok(BatchEncoding {
         samples: encoded.iter().map(|e| e.sample).collect(),
@@ -328,7 +358,6 @@ pub fn distribution_values(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn the_lowest_failing_element_wins_and_later_ones_are_skipped() {
@@ -354,5 +383,30 @@ mod tests {
         }
         let all = with_threads(Some(2), || map_elements(1000, |i| Ok(2 * i))).unwrap().unwrap();
         assert_eq!(all, (0..1000).map(|i| 2 * i).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stop_flag_skips_the_elements_not_yet_started() {
+        let stop = AtomicBool::new(false);
+        let result = with_threads(Some(1), || {
+            map_elements_until(1000, &stop, |i| {
+                if i == 10 {
+                    stop.store(true, AtomicOrdering::Relaxed);
+                }
+                Ok(i)
+            })
+        })
+        .unwrap();
+        let expected = "the batch was interrupted after 11 of 1000 elements in index order";
+        assert_eq!(result, Err(RecError::Interrupted(expected.into())));
+        // A stop raised after the last element leaves the results whole.
+        let late = AtomicBool::new(false);
+        let whole = map_elements_until(5, &late, |i| {
+            if i == 4 {
+                late.store(true, AtomicOrdering::Relaxed);
+            }
+            Ok(i)
+        });
+        assert_eq!(whole, Ok(vec![0, 1, 2, 3, 4]));
     }
 }

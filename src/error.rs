@@ -24,6 +24,8 @@ pub enum RecError {
     /// The byte string is not a valid rec_fast container (bad magic, version, checksum,
     /// truncation, trailing bytes, impossible code).
     CorruptStream(String),
+    /// The caller asked a running batch to stop (Ctrl-C in Python) before every element ran.
+    Interrupted(String),
 }
 
 impl RecError {
@@ -37,6 +39,7 @@ impl RecError {
             RecError::ShapeMismatch(m) => RecError::ShapeMismatch(prefix(m)),
             RecError::SearchLimit(m) => RecError::SearchLimit(prefix(m)),
             RecError::CorruptStream(m) => RecError::CorruptStream(prefix(m)),
+            RecError::Interrupted(m) => RecError::Interrupted(prefix(m)),
         }
     }
 
@@ -48,7 +51,8 @@ impl RecError {
             | RecError::UnsupportedMethod(m)
             | RecError::ShapeMismatch(m)
             | RecError::SearchLimit(m)
-            | RecError::CorruptStream(m) => m,
+            | RecError::CorruptStream(m)
+            | RecError::Interrupted(m) => m,
         }
     }
 }

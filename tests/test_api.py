@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -81,3 +85,26 @@ def test_pairs_beyond_the_supported_max_divergence_raise():
     # N(2, 0.999²) against N(0, 1): D∞ = 1000.5 nats, beyond the supported 600 nats.
     with pytest.raises(rf.RecError, match="above the supported 600 nats"):
         rf.encode(rf.Normal(2.0, 0.999), rf.Normal(0.0, 1.0), method="gprs-bb")
+
+
+def test_ctrl_c_interrupts_a_long_encode():
+    """SIGINT during a batch that would take minutes raises KeyboardInterrupt in the caller."""
+    code = (
+        "import sys, numpy as np, rec_fast as rf\n"
+        "Q = rf.Normal(np.full(2_000_000, 3.0), 0.01)  # D∞ ≈ 13 bits: ~9,000 arrivals each\n"
+        "print('started', flush=True)\n"
+        "try:\n"
+        "    rf.encode(Q, rf.Normal(0.0, 1.0), method='gprs')\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(3)\n"
+        "sys.exit(0)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "started"
+        time.sleep(1.0)  # let the encode start
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 3, stderr

@@ -331,6 +331,15 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
     processes : int, optional
         J for ``"gprs-parallel"`` (default 4, at most 65536; stored in the stream). Not
         accepted by the other methods.
+
+    Raises
+    ------
+    RecError
+        Bad parameters or an unsupported or unbounded pair, naming the lowest failing element
+        (later elements are not searched). :class:`SearchLimitError` when a search reaches
+        its bound.
+    KeyboardInterrupt
+        On Ctrl-C, once the searches in flight finish; no new element starts.
     """
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")

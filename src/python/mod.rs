@@ -4,6 +4,10 @@
 //! validates types first), releases the GIL around the core call, maps [`CoreError`] onto the
 //! exception hierarchy and converts results to numpy arrays.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
@@ -26,6 +30,48 @@ create_exception!(rec_fast, SearchLimitError, RecError, "A search reached its do
 type Floats<'py> = Bound<'py, PyArray1<f64>>;
 /// (samples, steps, bits, container bytes).
 type EncodeOutput<'py> = (Floats<'py>, Bound<'py, PyArray1<i64>>, Floats<'py>, Bound<'py, PyBytes>);
+
+/// Runs `work` without the GIL on a helper thread while the calling thread waits for it,
+/// checking every 50 ms for a pending Python signal (Ctrl-C). On one, `stop` is set so the
+/// batch starts no new element, and the signal's exception (KeyboardInterrupt) is raised once
+/// the searches in flight have finished.
+fn run_interruptible<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    work: impl FnOnce() -> Result<T, CoreError> + Send,
+) -> PyResult<T> {
+    let (result, signal) = py.detach(|| {
+        std::thread::scope(|scope| {
+            let (sender, receiver) = mpsc::channel();
+            scope.spawn(move || {
+                // The receiver outlives this thread (the scope joins it first).
+                let _ = sender.send(work());
+            });
+            let mut signal: Option<PyErr> = None;
+            loop {
+                match receiver.recv_timeout(Duration::from_millis(50)) {
+                    Ok(result) => return (Some(result), signal),
+                    Err(mpsc::RecvTimeoutError::Timeout) if signal.is_none() => {
+                        if let Err(error) = Python::attach(|py| py.check_signals()) {
+                            stop.store(true, Ordering::Relaxed);
+                            signal = Some(error);
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    // The worker panicked: the scope re-raises the panic when it joins.
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return (None, signal),
+                }
+            }
+        })
+    });
+    if let Some(signal) = signal {
+        return Err(signal);
+    }
+    match result {
+        Some(result) => result.map_err(to_python_error),
+        None => Err(RecError::new_err("the batch worker stopped without a result")),
+    }
+}
 
 fn to_python_error(error: CoreError) -> PyErr {
     match error {
@@ -83,13 +129,12 @@ fn encode_pairs<'py>(
         settings.max_steps = steps;
     }
     let header = settings.header(pairs.target.family, pairs.proposal.family, shape);
-    let encoded = py
-        .detach(|| -> Result<_, CoreError> {
-            let encoding = batch::encode_pairs(&pairs, &settings)?;
-            let (bytes, lengths) = container::write(&header, &encoding.indices)?;
-            Ok((encoding, bytes, lengths))
-        })
-        .map_err(to_python_error)?;
+    let stop = AtomicBool::new(false);
+    let encoded = run_interruptible(py, &stop, || {
+        let encoding = batch::encode_pairs_until(&pairs, &settings, &stop)?;
+        let (bytes, lengths) = container::write(&header, &encoding.indices)?;
+        Ok((encoding, bytes, lengths))
+    })?;
     let (encoding, bytes, lengths) = encoded;
     let bits: Vec<f64> = lengths.into_iter().map(f64::from).collect();
     let steps: Vec<i64> = encoding.steps.iter().map(|&s| s as i64).collect();
