@@ -339,7 +339,8 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
         (later elements are not searched). :class:`SearchLimitError` when a search reaches
         its bound.
     KeyboardInterrupt
-        On Ctrl-C, once the searches in flight finish; no new element starts.
+        On Ctrl-C during a batch of 4,096 or more elements, once the searches in flight
+        finish; no new element starts.
     """
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")
