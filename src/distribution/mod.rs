@@ -244,7 +244,7 @@ pub trait CodingDistribution {
     /// The ends of the support (±∞ for unbounded families).
     fn support(&self) -> (f64, f64);
 
-    /// F(x) = P[X ≤ x], with full relative precision in the lower tail.
+    /// F(x) = P[X ≤ x], to about 1e-13 relative in the lower tail (never rounded to 0 early).
     fn cdf(&self, x: f64) -> f64 {
         match self.tail_point(x) {
             TailPoint::Lower(p) => p,
@@ -252,7 +252,7 @@ pub trait CodingDistribution {
         }
     }
 
-    /// 1 − F(x) = P[X > x], with full relative precision in the upper tail.
+    /// 1 − F(x) = P[X > x], to about 1e-13 relative in the upper tail (never rounded to 0 early).
     fn survival(&self, x: f64) -> f64 {
         match self.tail_point(x) {
             TailPoint::Lower(p) => 1.0 - p,
