@@ -12,7 +12,7 @@
 //! Every method runs on every workload except the global methods (`gprs`, `pfr`,
 //! `gprs-parallel` with J = 4) at KL 16 bits: ~10^5 arrivals per element makes one batch take
 //! seconds, for no insight (their cost is exactly linear in 2^D∞). Decoding is cheap for all
-//! methods, so decode keeps those cases, with indices from an untimed encode on all cores.
+//! methods, so decode keeps those cases, with messages from an untimed encode on all cores.
 //!
 //! Both groups run with `threads = Some(1)` (a one-thread rayon pool, built once and cached by
 //! the batch driver) and report `Throughput::Elements(BATCH)`.
@@ -77,7 +77,7 @@ struct Case {
     target: Side,
     proposal: Side,
     header: Header,
-    indices: Vec<u128>,
+    messages: Vec<rec_fast::message::Message>,
     samples: Vec<f64>,
 }
 
@@ -85,10 +85,10 @@ impl Case {
     fn new(method: Method, workload: String, target: Side, proposal: Side) -> Case {
         let header = EncodeSettings::new(method, SEED).header(target.family, proposal.family, vec![BATCH as u64]);
         let mut case =
-            Case { method, workload, target, proposal, header, indices: Vec::new(), samples: Vec::new() };
+            Case { method, workload, target, proposal, header, messages: Vec::new(), samples: Vec::new() };
         // Untimed reference encoding on all cores (supplies the indices for decode).
         let encoding = encode_pairs(&case.pairs(), &case.settings(None)).expect("reference encode");
-        case.indices = encoding.indices;
+        case.messages = encoding.messages;
         case.samples = encoding.samples;
         case
     }
@@ -166,7 +166,7 @@ fn bench_codec(c: &mut Criterion) {
     for case in &cases {
         // Sanity check outside the timed loop: decode reproduces the encoder's samples exactly.
         let proposal = case.proposal.view();
-        let decoded = decode_pairs(&case.header, &case.indices, &proposal, Some(1)).unwrap();
+        let decoded = decode_pairs(&case.header, &case.messages, &proposal, Some(1)).unwrap();
         assert!(
             decoded.iter().zip(&case.samples).all(|(a, b)| a.to_bits() == b.to_bits()),
             "{} {}: decode differs from encode",
@@ -174,7 +174,7 @@ fn bench_codec(c: &mut Criterion) {
             case.workload
         );
         decode.bench_function(case.id(), |b| {
-            b.iter(|| decode_pairs(black_box(&case.header), black_box(&case.indices), black_box(&proposal), Some(1)).unwrap())
+            b.iter(|| decode_pairs(black_box(&case.header), black_box(&case.messages), black_box(&proposal), Some(1)).unwrap())
         });
     }
     decode.finish();

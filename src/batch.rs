@@ -18,8 +18,9 @@ use crate::code::container::Header;
 use crate::distribution::{DistributionFunction, Family};
 use crate::error::{RecError, Result};
 use crate::pair::{self, Pair, Proposal};
-use crate::random::ElementStream;
-use crate::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr, Encoded, Method};
+use crate::message::Message;
+use crate::method::{Method, SearchSettings};
+use crate::sampler::{gprs_parallel, Encoded};
 
 /// One side of a batch of pairs: a family and its two parameter arrays, (loc, scale) for
 /// Normal and Laplace, (low, high) for Uniform.
@@ -93,6 +94,10 @@ pub struct EncodeSettings {
     pub threads: Option<usize>,
     /// Processes J of `"gprs-parallel"` (stored as the container's method parameter).
     pub processes: u32,
+    /// The container format version written (1 or 2).
+    pub format_version: u8,
+    /// Elements per chunk of a version-2 stream.
+    pub chunk_elements: u64,
 }
 
 impl EncodeSettings {
@@ -105,6 +110,17 @@ impl EncodeSettings {
             max_steps: method.default_max_steps(),
             threads: None,
             processes: DEFAULT_PROCESSES,
+            format_version: crate::code::container::FORMAT_VERSION,
+            chunk_elements: crate::code::container::v2::DEFAULT_CHUNK_ELEMENTS,
+        }
+    }
+
+    /// The method parameter stored in the stream: J for `"gprs-parallel"`, else 0.
+    pub fn method_parameter(&self) -> u32 {
+        if self.method.spec().parameter_range.is_some() {
+            self.processes
+        } else {
+            0
         }
     }
 
@@ -116,7 +132,7 @@ impl EncodeSettings {
             proposal_family,
             seed: self.seed,
             index_offset: self.index_offset,
-            method_parameter: if self.method == Method::GprsParallel { self.processes } else { 0 },
+            method_parameter: self.method_parameter(),
             shape,
         }
     }
@@ -129,8 +145,8 @@ pub struct BatchEncoding {
     pub samples: Vec<f64>,
     /// Arrivals examined per element.
     pub steps: Vec<u64>,
-    /// The integer each element sends.
-    pub indices: Vec<u128>,
+    /// The message each element sends.
+    pub messages: Vec<Message>,
 }
 
 /// The most worker threads a call may ask for (pools are kept for the life of the process).
@@ -227,28 +243,13 @@ where
 
 /// Encodes one element with an already validated ratio.
 pub fn encode_element(ratio: &Pair, settings: &EncodeSettings, index: usize) -> Result<Encoded> {
-    let proposal = ratio.proposal();
-    let stream_index = settings.index_offset.wrapping_add(index as u64);
-    let mut stream = ElementStream::new(settings.seed, stream_index);
-    match settings.method {
-        Method::Gprs => gprs::encode(ratio, &proposal, &mut stream, settings.max_steps),
-        Method::GprsBranch => gprs_branch::encode(ratio, &proposal, &mut stream, settings.max_steps),
-        Method::Pfr => pfr::encode(ratio, &proposal, &mut stream, settings.max_steps),
-        Method::GprsDyadic => {
-            gprs_dyadic::encode(ratio, &proposal, settings.seed, stream_index, settings.max_steps)
-        }
-        Method::AstarBranch => {
-            astar_branch::encode(ratio, &proposal, settings.seed, stream_index, settings.max_steps)
-        }
-        Method::GprsParallel => gprs_parallel::encode(
-            ratio,
-            &proposal,
-            settings.seed,
-            stream_index,
-            settings.processes,
-            settings.max_steps,
-        ),
-    }
+    let search = SearchSettings {
+        seed: settings.seed,
+        stream_index: settings.index_offset.wrapping_add(index as u64),
+        max_steps: settings.max_steps,
+        method_parameter: settings.method_parameter(),
+    };
+    (settings.method.spec().encode)(ratio, &ratio.proposal(), &search)
 }
 
 /// Encodes a batch of pairs.
@@ -278,15 +279,15 @@ pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, stop: &A
     Ok(BatchEncoding {
         samples: encoded.iter().map(|e| e.sample).collect(),
         steps: encoded.iter().map(|e| e.steps).collect(),
-        indices: encoded.iter().map(|e| e.index).collect(),
+        messages: encoded.iter().map(|e| e.message).collect(),
     })
 }
 
-/// Decodes a batch: `indices` from a parsed container, the proposals (of the stream's proposal
+/// Decodes a batch: the messages of a parsed container, the proposals (of the stream's proposal
 /// family) broadcast to its length.
 pub fn decode_pairs(
     header: &Header,
-    indices: &[u128],
+    messages: &[Message],
     proposal: &Distributions<'_>,
     threads: Option<usize>,
 ) -> Result<Vec<f64>> {
@@ -297,36 +298,26 @@ pub fn decode_pairs(
             proposal.family.name()
         )));
     }
-    if proposal.first.len() != indices.len() || proposal.second.len() != indices.len() {
+    if proposal.first.len() != messages.len() || proposal.second.len() != messages.len() {
         return Err(RecError::ShapeMismatch(format!(
             "the stream holds {} elements but the proposal has {} and {} parameters",
-            indices.len(),
+            messages.len(),
             proposal.first.len(),
             proposal.second.len()
         )));
     }
-    with_threads(threads, || map_elements(indices.len(), |i| {
+    let decode = header.method.spec().decode;
+    with_threads(threads, || map_elements(messages.len(), |i| {
         let (family, first, second) = proposal.at(i);
         let proposal = Proposal::new(family, first, second).map_err(|e| pair::with_role("proposal", e).at_element(i))?;
-        let stream_index = header.index_offset.wrapping_add(i as u64);
-        let mut stream = ElementStream::new(header.seed, stream_index);
-        let decoded = match header.method {
-            // PFR runs on global GPRS's arrival process: the same jump-ahead decoder.
-            Method::Gprs | Method::Pfr => gprs::decode(&proposal, &mut stream, indices[i]),
-            Method::GprsBranch => gprs_branch::decode(&proposal, &mut stream, indices[i]),
-            Method::GprsParallel => {
-                gprs_parallel::decode(&proposal, header.seed, stream_index, header.method_parameter, indices[i])
-            }
-            Method::GprsDyadic => gprs_dyadic::decode(&proposal, header.seed, stream_index, indices[i]),
-            Method::AstarBranch => astar_branch::decode(&proposal, header.seed, stream_index, indices[i]),
-        };
-        decoded.map_err(|e| match e {
-            RecError::SearchLimit(m) => RecError::CorruptStream(format!(
-                "{m} while replaying the code; the stream is corrupt or the proposal differs from the encoder's"
-            )),
-            other => other,
-        })
-        .map_err(|e| e.at_element(i))
+        decode(&proposal, &header.element_context(i as u64), &messages[i])
+            .map_err(|e| match e {
+                RecError::SearchLimit(m) => RecError::CorruptStream(format!(
+                    "{m} while replaying the code; the stream is corrupt or the proposal differs from the encoder's"
+                )),
+                other => other,
+            })
+            .map_err(|e| e.at_element(i))
     }))?
 }
 

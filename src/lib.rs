@@ -35,7 +35,7 @@
 //! let settings = EncodeSettings::new(Method::GprsBranch, 7);
 //! let encoding = encode_pairs(&Pairs { target, proposal }, &settings).unwrap();
 //! let header = settings.header(Family::Uniform, Family::Normal, vec![2]);
-//! let decoded = decode_pairs(&header, &encoding.indices, &proposal, None).unwrap();
+//! let decoded = decode_pairs(&header, &encoding.messages, &proposal, None).unwrap();
 //! assert_eq!(decoded, encoding.samples);
 //! assert!(decoded.iter().zip(q_low.iter().zip(&q_high)).all(|(x, (lo, hi))| lo <= x && x <= hi));
 //! ```
@@ -49,11 +49,14 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod batch;
+pub mod codec;
 pub mod code;
 pub mod distribution;
 pub mod divergence;
 pub mod error;
 pub mod math;
+pub mod message;
+pub mod method;
 pub mod pair;
 pub mod random;
 pub mod ratio;

@@ -1,7 +1,7 @@
 //! Golden (seed → bytes) vectors: these change only with a format version bump.
 
 use rec_fast::batch::{decode_pairs, encode_pairs, Distributions, EncodeSettings, Pairs};
-use rec_fast::code::container::{self, Container};
+use rec_fast::code::container::{v1, Container};
 use rec_fast::sampler::Method;
 
 fn golden(method: Method) -> (Vec<u8>, Vec<f64>) {
@@ -15,9 +15,9 @@ fn golden(method: Method) -> (Vec<u8>, Vec<f64>) {
     };
     let settings = EncodeSettings::new(method, 2024);
     let encoding = encode_pairs(&pairs, &settings).unwrap();
-    let (bytes, _) = container::write(&settings.header(rec_fast::distribution::Family::Normal, rec_fast::distribution::Family::Normal, vec![2, 2]), &encoding.indices).unwrap();
+    let (bytes, _) = v1::write(&settings.header(rec_fast::distribution::Family::Normal, rec_fast::distribution::Family::Normal, vec![2, 2]), &encoding.messages).unwrap();
     let parsed = Container::parse(&bytes).unwrap();
-    let decoded = decode_pairs(&parsed.header, &parsed.indices, &pairs.proposal, None).unwrap();
+    let decoded = decode_pairs(&parsed.header, &parsed.messages, &pairs.proposal, None).unwrap();
     assert_eq!(decoded.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
                encoding.samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
     (bytes, encoding.samples)

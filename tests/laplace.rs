@@ -2,11 +2,21 @@
 
 use rec_fast::distribution::Laplace;
 use rec_fast::divergence::{channel_simulation_divergence, laplace_kl_divergence};
+use rec_fast::message::Message;
 use rec_fast::random::ElementStream;
 use rec_fast::ratio::{DensityRatio, LaplaceRatio};
 use rec_fast::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr};
 use rec_fast::stretch::Stretch;
 use std::f64::consts::LN_2;
+
+/// The integer the version-1 samplers' decoders take.
+fn index(message: Message) -> u128 {
+    match message {
+        Message::Arrival(n) => n as u128,
+        Message::Node(h) => h,
+        Message::ProcessArrival { process, arrival } => gprs_parallel::pack_index(process, arrival),
+    }
+}
 
 fn pair(q_loc: f64, q_scale: f64, p_loc: f64, p_scale: f64) -> LaplaceRatio {
     LaplaceRatio::new(Laplace::new(q_loc, q_scale).unwrap(), Laplace::new(p_loc, p_scale).unwrap()).unwrap()
@@ -94,18 +104,18 @@ fn every_method_samples_laplace_targets_exactly() {
         };
         let seed = 77;
         if global {
-            run("gprs", &|i| { let e = gprs::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 1 << 24).unwrap(); (e.sample, e.steps, e.index) },
+            run("gprs", &|i| { let e = gprs::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 1 << 24).unwrap(); (e.sample, e.steps, index(e.message)) },
                 &|i, n| gprs::decode(&proposal, &mut ElementStream::new(seed, i), n).unwrap());
-            run("pfr", &|i| { let e = pfr::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 1 << 24).unwrap(); (e.sample, e.steps, e.index) },
+            run("pfr", &|i| { let e = pfr::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 1 << 24).unwrap(); (e.sample, e.steps, index(e.message)) },
                 &|i, n| gprs::decode(&proposal, &mut ElementStream::new(seed, i), n).unwrap());
-            run("gprs-parallel", &|i| { let e = gprs_parallel::encode(&ratio, &proposal, seed, i, 4, 1 << 24).unwrap(); (e.sample, e.steps, e.index) },
+            run("gprs-parallel", &|i| { let e = gprs_parallel::encode(&ratio, &proposal, seed, i, 4, 1 << 24).unwrap(); (e.sample, e.steps, index(e.message)) },
                 &|i, n| gprs_parallel::decode(&proposal, seed, i, 4, n).unwrap());
         }
-        run("gprs-bb", &|i| { let e = gprs_branch::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 127).unwrap(); (e.sample, e.steps, e.index) },
+        run("gprs-bb", &|i| { let e = gprs_branch::encode(&ratio, &proposal, &mut ElementStream::new(seed, i), 127).unwrap(); (e.sample, e.steps, index(e.message)) },
             &|i, h| gprs_branch::decode(&proposal, &mut ElementStream::new(seed, i), h).unwrap());
-        run("gprs-dyadic", &|i| { let e = gprs_dyadic::encode(&ratio, &proposal, seed, i, 1 << 16).unwrap(); (e.sample, e.steps, e.index) },
+        run("gprs-dyadic", &|i| { let e = gprs_dyadic::encode(&ratio, &proposal, seed, i, 1 << 16).unwrap(); (e.sample, e.steps, index(e.message)) },
             &|i, h| gprs_dyadic::decode(&proposal, seed, i, h).unwrap());
-        run("astar-bb", &|i| { let e = astar_branch::encode(&ratio, &proposal, seed, i, 1 << 16).unwrap(); (e.sample, e.steps, e.index) },
+        run("astar-bb", &|i| { let e = astar_branch::encode(&ratio, &proposal, seed, i, 1 << 16).unwrap(); (e.sample, e.steps, index(e.message)) },
             &|i, h| astar_branch::decode(&proposal, seed, i, h).unwrap());
         for (name, samples, mean_steps) in &by_method {
             let p = ks_p_value(samples, q_loc, q_scale);

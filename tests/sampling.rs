@@ -119,7 +119,7 @@ fn results_do_not_depend_on_thread_count() {
 fn dyadic_depth_tracks_kl_not_max_divergence() {
     let mean_depth_and_steps = |loc: f64, scale: f64| {
         let encoding = encode_copies(loc, scale, 4000, Method::GprsDyadic, 2, None);
-        let depth = encoding.indices.iter().map(|&h| (128 - h.leading_zeros()) as f64).sum::<f64>() / 4000.0;
+        let depth = encoding.messages.iter().map(|m| m.depth() as f64).sum::<f64>() / 4000.0;
         let steps = encoding.steps.iter().sum::<u64>() as f64 / 4000.0;
         (depth, steps)
     };

@@ -50,7 +50,9 @@ def test_any_bounded_pair_round_trips(p_loc, p_scale, offset, ratio, seed, metho
     if method == "astar-bb" and dmax > 90:
         method = "gprs-dyadic"  # A*'s depth grows with D∞ (127 levels at most)
     enc = rf.encode(Q, P, seed=seed, method=method)
-    assert int(enc.steps) >= 1 and float(enc.bits) >= 1
+    assert int(enc.steps) >= 1
+    assert enc.payload_bits + enc.header_bits == 8 * len(enc.to_bytes())
+    assert rf.stream_info(enc.to_bytes())["payload_bits"] == enc.payload_bits
     assert rf.decode(enc.to_bytes(), P) == enc.samples
     assert float(rf.kl_divergence(Q, P)) <= float(rf.max_divergence(Q, P)) + 1e-12
 
@@ -78,7 +80,7 @@ def test_encoding_repr_and_metadata():
     enc = rf.encode(rf.Normal([0.0, 1.0], 0.3), rf.Normal(0.0, 1.0), seed=11, method="gprs")
     assert enc.method == "gprs" and enc.seed == 11 and enc.shape == (2,) and len(enc) == 2
     assert "gprs" in repr(enc)
-    assert rf.FORMAT_VERSION == 1 and rf.__version__
+    assert rf.FORMAT_VERSION == 2 and rf.__version__
 
 
 def test_pairs_beyond_the_supported_max_divergence_raise():

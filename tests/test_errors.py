@@ -94,9 +94,9 @@ def test_step_bounds_raise_search_limit_errors():
         rf.encode(rf.Normal(np.full(50, 3.0), 0.01), P, method="gprs-bb", max_steps=1)
 
 
-def _valid_stream():
+def _valid_stream(format_version=1):
     Q = rf.Normal(np.array([[1.0, -0.5, 0.2], [2.0, 0.0, -3.0]]), 0.2)
-    return rf.encode(Q, P, seed=5, method="gprs-bb").to_bytes()
+    return rf.encode(Q, P, seed=5, method="gprs-bb", format_version=format_version).to_bytes()
 
 
 def _with_crc(body: bytes) -> bytes:
@@ -114,7 +114,7 @@ def test_truncation_at_every_length_and_trailing_bytes():
 
 def test_wrong_version_magic_and_method_even_with_a_valid_checksum():
     data = bytearray(_valid_stream()[:-4])
-    for offset, value, fragment in [(4, 2, "format version 2"), (0, ord("X"), "magic"), (5, 99, "method id 99"),
+    for offset, value, fragment in [(4, 3, "unsupported format version 3"), (0, ord("X"), "magic"), (5, 99, "method id 99"),
                                     (7, 9, "proposal family id 9")]:
         mutated = bytearray(data)
         mutated[offset] = value
@@ -195,7 +195,7 @@ def test_processes_validation():
     with pytest.raises(rf.RecError, match=r"processes = -1; processes must lie in \[1, 65536\]"):
         rf.encode(Q, P, method="gprs-parallel", processes=-1)
     # A stream whose process count is zero is corrupt even with a valid checksum.
-    data = bytearray(rf.encode(Q, P, method="gprs-parallel", processes=4).to_bytes()[:-4])
+    data = bytearray(rf.encode(Q, P, method="gprs-parallel", processes=4, format_version=1).to_bytes()[:-4])
     data[24:28] = struct.pack("<I", 0)
     with pytest.raises(rf.CorruptStreamError, match="method parameter 0"):
         rf.decode(_with_crc(bytes(data)), P)

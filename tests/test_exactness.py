@@ -143,13 +143,20 @@ def test_branch_and_bound_depth_grows_with_kl_at_fixed_max_divergence(method):
     assert (np.abs(rows[13.0] - rows[30.0]) < 1.5).all(), rows
 
 
-def test_identical_pair_costs_one_bit():
+def test_identical_pair_costs_only_the_process_number():
     P = rf.Normal(3.0, 2.0)
     for method in rf.METHODS:
         enc = rf.encode(rf.Normal(np.full(1000, 3.0), 2.0), P, seed=1, method=method)
-        # Parallel GPRS also names the winning process: ⌈log₂ J⌉ = 2 bits for its default J = 4.
-        expected_bits = 3 if method == "gprs-parallel" else 1
-        assert (enc.steps == 1).all() and (enc.bits == expected_bits).all()
+        # Every search accepts its first arrival. Version 1 spends one bit on it (Elias delta
+        # of 1); version 2's fitted model sees one class and spends nothing, except on the
+        # winning process of parallel GPRS: log₂ J = 2 bits for its default J = 4.
+        assert (enc.steps == 1).all()
+        process_bits = 2 if method == "gprs-parallel" else 0
+        assert abs(enc.payload_bits - 1000 * process_bits) <= 32, (method, enc.payload_bits)
+        assert enc.header_bits <= 8 * 40
+        v1 = rf.encode(rf.Normal(np.full(1000, 3.0), 2.0), P, seed=1, method=method, format_version=1)
+        assert (v1.bits == 1 + process_bits).all()
+        assert np.array_equal(v1.samples, enc.samples)
         assert stats.kstest(enc.samples, stats.norm(3.0, 2.0).cdf).pvalue > ALPHA
 
 

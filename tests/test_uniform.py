@@ -174,7 +174,7 @@ def test_uniform_bad_input():
         rf.encode(rf.Normal(0.0, 0.5), rf.Laplace(0.0, 1.0))
     assert float(rf.kl_divergence(rf.Normal(0.0, 0.1), rf.Uniform(-1.0, 1.0))) == math.inf
     assert float(rf.kl_divergence(rf.Uniform(-2.0, 0.5), rf.Uniform(-1.0, 1.0))) == math.inf
-    data = rf.encode(rf.Uniform(0.5, 0.6), rf.Normal(0.0, 1.0)).to_bytes()
+    data = rf.encode(rf.Uniform(0.5, 0.6), rf.Normal(0.0, 1.0), format_version=1).to_bytes()
     with pytest.raises(rf.RecError, match="encoded against a Normal proposal, but P is Uniform"):
         rf.decode(data, rf.Uniform(0.0, 1.0))
     # A header naming a family pair that cannot have been encoded is corrupt, checksum or not.

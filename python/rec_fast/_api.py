@@ -12,7 +12,7 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._core import CorruptStreamError, RecError, SearchLimitError
+from ._core import FORMAT_VERSION, CorruptStreamError, RecError, SearchLimitError
 
 ArrayLike = Union[float, int, np.ndarray, "list[float]"]
 
@@ -253,18 +253,23 @@ class Encoding:
     steps : int64 ndarray
         Arrivals examined per element (the runtime measure).
     bits : float64 ndarray
-        Bits each element's code occupies in the payload: the Elias delta code of the index
-        ("gprs", "pfr"; of H for "gprs-dyadic"); of the depth D plus a flag bit and the raw or
-        arithmetic-coded path ("gprs-bb", "astar-bb"); or the process number in ⌈log₂ J⌉ bits
-        plus the Elias delta code of its arrival index ("gprs-parallel").
-    method, seed, index_offset, shape
+        Each element's share of the payload bits (they sum to :attr:`payload_bits`). In a
+        range-coded chunk an element's share is its information content −log₂ p under the
+        chunk's models, scaled so that the chunk's shares add up to its payload; in a chunk
+        written with the universal codes (Elias delta; version 1) it is its code's exact length.
+    header_bits : int
+        The bits of the stream that belong to no element: header, chunk framing, the fitted
+        models and the checksums. ``8 * len(to_bytes()) == payload_bits + header_bits``.
+    method, seed, index_offset, shape, format_version, chunk_size
         The settings, as stored in the stream.
     """
 
-    __slots__ = ("samples", "steps", "bits", "method", "seed", "index_offset", "shape", "_data")
+    __slots__ = ("samples", "steps", "bits", "method", "seed", "index_offset", "shape", "format_version",
+                 "chunk_size", "_data")
 
     def __init__(self, samples: np.ndarray, steps: np.ndarray, bits: np.ndarray, data: bytes,
-                 method: str, seed: int, index_offset: int, shape: Tuple[int, ...]) -> None:
+                 method: str, seed: int, index_offset: int, shape: Tuple[int, ...],
+                 format_version: int, chunk_size: int) -> None:
         self.samples = samples
         self.steps = steps
         self.bits = bits
@@ -273,15 +278,27 @@ class Encoding:
         self.seed = seed
         self.index_offset = index_offset
         self.shape = shape
+        self.format_version = format_version
+        self.chunk_size = chunk_size
 
     def to_bytes(self) -> bytes:
-        """The self-describing container (format version 1): header, payload, CRC-32."""
+        """The self-describing container: header and chunks with their checksums (``docs/format.md``)."""
         return self._data
 
     @property
     def payload_bits(self) -> int:
-        """Total bits of all elements' codes (``bits.sum()``), excluding the header."""
-        return int(self.bits.sum())
+        """Total payload bits of all chunks (``bits.sum()``, rounded), excluding the header."""
+        return int(round(float(self.bits.sum())))
+
+    @property
+    def header_bits(self) -> int:
+        """Bits of the header, chunk framing, fitted models and checksums."""
+        return 8 * len(self._data) - self.payload_bits
+
+    @property
+    def bits_per_element(self) -> float:
+        """The whole stream's bits (header included) per element: ``8 * len(to_bytes()) / n``."""
+        return 8 * len(self._data) / max(1, self.samples.size)
 
     def __len__(self) -> int:
         return int(self.samples.size)
@@ -294,7 +311,8 @@ class Encoding:
 
 def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-bb", *,
            max_steps: Optional[int] = None, threads: Optional[int] = None,
-           index_offset: int = 0, processes: Optional[int] = None) -> Encoding:
+           index_offset: int = 0, processes: Optional[int] = None,
+           chunk_size: Optional[int] = None, format_version: int = FORMAT_VERSION) -> Encoding:
     """Encode one exact sample of each target Q[i] against the coding distribution P[i].
 
     Parameters
@@ -331,6 +349,13 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
     processes : int, optional
         J for ``"gprs-parallel"`` (default 4, at most 65536; stored in the stream). Not
         accepted by the other methods.
+    chunk_size : int, optional
+        Elements per chunk of a version-2 stream (default 65536, at most 2**20). Each chunk is
+        decodable on its own, carries its own fitted model and checksum, and is decoded in
+        parallel with the others.
+    format_version : {2, 1}
+        The container version. Version 2 (default) entropy-codes the messages chunk by chunk;
+        version 1 writes Elias delta codes in one payload (for readers of the old format).
 
     Raises
     ------
@@ -363,15 +388,38 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
         if not 1 <= processes <= _core.MAX_PROCESSES:
             raise RecError(f"processes = {processes}; processes must lie in [1, {_core.MAX_PROCESSES}]")
         processes = int(processes)
+    if isinstance(format_version, bool) or not isinstance(format_version, numbers.Integral):
+        raise TypeError(f"format_version must be an int, got {type(format_version).__name__}")
+    if format_version not in _core.FORMAT_VERSIONS:
+        raise RecError(f"format_version = {format_version}; this build writes versions "
+                       f"{', '.join(map(str, _core.FORMAT_VERSIONS))}")
+    if chunk_size is None:
+        chunk_size = _core.DEFAULT_CHUNK_SIZE
+    else:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
+            raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
+        if format_version == 1:
+            raise RecError("chunk_size only applies to format_version 2 (version 1 has one payload)")
+        if not 1 <= chunk_size <= _core.MAX_CHUNK_SIZE:
+            raise RecError(f"chunk_size = {chunk_size}; chunk_size must lie in [1, {_core.MAX_CHUNK_SIZE}]")
+        chunk_size = int(chunk_size)
     shape, target, proposal, _ = _pair_arrays(Q, P)
     samples, steps, bits, data = _core.encode_pairs(
-        target, proposal, list(shape), method, seed, index_offset, max_steps, threads, processes)
+        target, proposal, list(shape), method, seed, index_offset, max_steps, threads, processes,
+        int(format_version), chunk_size)
     return Encoding(samples.reshape(shape), steps.reshape(shape), bits.reshape(shape), data,
-                    method, seed, index_offset, shape)
+                    method, seed, index_offset, shape, int(format_version), chunk_size)
 
 
 def stream_info(data: Union[bytes, bytearray, memoryview]) -> dict:
-    """Validate a container (framing, version, checksum) and return its header fields."""
+    """Validate a container's framing and checksums and return its header fields and chunks.
+
+    Keys: ``format_version``, ``method``, ``target_family``, ``proposal_family``, ``seed``,
+    ``index_offset``, ``method_parameter``, ``shape``, ``payload_bits`` and ``chunks``, a list
+    of dicts with ``first_element``, ``element_count``, ``coding`` ("range" or "universal"),
+    ``model_bytes`` and ``payload_bits`` (a version-1 stream is one universal chunk). The
+    messages themselves are checked by :func:`decode`.
+    """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     info = _core.container_info(bytes(data))

@@ -10,6 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 FORMAT_VERSION: int
+FORMAT_VERSIONS: List[int]
+DEFAULT_CHUNK_SIZE: int
+MAX_CHUNK_SIZE: int
 METHODS: List[str]
 DEFAULT_PROCESSES: int
 MAX_PROCESSES: int
@@ -37,14 +40,17 @@ def encode_pairs(
     max_steps: Optional[int],
     threads: Optional[int],
     processes: int,
+    format_version: int,
+    chunk_size: int,
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64], bytes]:
-    """Encode a flat batch of pairs; returns (samples, steps, bits, container bytes).
+    """Encode a flat batch of pairs; returns (samples, steps, bits, container bytes), where
+    bits are each element's share of the payload bits.
 
     Runs without the GIL; from 4,096 elements on, Ctrl-C stops it after the searches in flight
     (KeyboardInterrupt)."""
 
 def container_info(data: bytes) -> dict:
-    """Validate a container and return its header fields."""
+    """Validate a container's framing and checksums; return its header fields and chunks."""
 
 def decode_pairs(data: bytes, proposal: Side, threads: Optional[int]) -> npt.NDArray[np.float64]:
     """Decode a container against a flat proposal side of the stream's element count."""

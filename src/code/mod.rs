@@ -1,10 +1,16 @@
-//! Bit-level codes and the container format.
+//! Message codes and the container format.
 //!
-//! * [`universal`]: the Elias delta code of an index n or a search depth D;
-//! * [`path`]: arithmetic coding of a branch-and-bound search path;
-//! * [`container`]: the versioned, checksummed byte format of a whole batch (DESIGN §6).
+//! * [`message_code`]: how each kind of message becomes bits (a class plus the rest);
+//! * [`entropy`]: the range coder (the `constriction` crate) and the integer models;
+//! * [`chunk`]: a run of messages as one independently decodable unit, range-coded with a
+//!   fitted class table or written with the universal codes, whichever is shorter;
+//! * [`universal`]: Elias gamma and delta codes; [`path`]: the version-1 arithmetic path code;
+//! * [`container`]: framing only — header, chunks, checksums (versions 1 and 2).
 
+pub mod chunk;
 pub mod container;
+pub mod entropy;
+pub mod message_code;
 pub mod path;
 pub mod universal;
 

@@ -63,6 +63,33 @@ pub fn read_delta(reader: &mut BitReader<'_>, max_bits: u32) -> Result<u128> {
     Ok((1u128 << (digits - 1)) | tail)
 }
 
+/// Appends the Elias gamma code of `value` ≥ 1: N − 1 zeros, then its N binary digits.
+pub fn write_gamma(writer: &mut BitWriter, value: u128) {
+    debug_assert!(value >= 1);
+    let digits = bit_length(value);
+    writer.write_bits(0, digits - 1);
+    writer.write_bits(value, digits);
+}
+
+/// Reads one Elias gamma code whose value has at most `max_bits` binary digits.
+pub fn read_gamma(reader: &mut BitReader<'_>, max_bits: u32) -> Result<u128> {
+    let mut zeros = 0u32;
+    loop {
+        match reader.read_bit() {
+            Some(0) => {
+                zeros += 1;
+                if zeros >= max_bits {
+                    return Err(corrupt!("an Elias gamma code exceeds {max_bits} binary digits"));
+                }
+            }
+            Some(_) => break,
+            None => return Err(corrupt!("the data ends inside an Elias gamma code")),
+        }
+    }
+    let rest = reader.read_bits(zeros).ok_or_else(|| corrupt!("the data ends inside an Elias gamma code"))?;
+    Ok((1u128 << zeros) | rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +122,21 @@ mod tests {
             assert_eq!(read_delta(&mut reader, 128).unwrap(), v);
         }
         assert_eq!(reader.remaining(), 0);
+    }
+
+    #[test]
+    fn gamma_codes_round_trip() {
+        let mut writer = BitWriter::new();
+        for value in 1..300u128 {
+            write_gamma(&mut writer, value);
+        }
+        let length = writer.bit_length();
+        let bytes = writer.into_bytes();
+        let mut reader = BitReader::new(&bytes, length);
+        for value in 1..300u128 {
+            assert_eq!(read_gamma(&mut reader, 9).unwrap(), value);
+        }
+        assert!(read_gamma(&mut BitReader::new(&[0, 1], 16), 8).is_err());
     }
 
     #[test]

@@ -16,10 +16,11 @@ use pyo3::types::{PyBytes, PyDict};
 
 use crate::batch::{self, Distributions, EncodeSettings, Pairs};
 use crate::distribution::{DistributionFunction, Family};
-use crate::code::container::{self, Container};
+use crate::code::container;
+use crate::codec;
 use crate::divergence::channel_simulation_divergence;
 use crate::error::RecError as CoreError;
-use crate::sampler::Method;
+use crate::method::Method;
 use crate::stretch::Stretch;
 
 create_exception!(rec_fast, RecError, PyValueError, "Base class of every rec_fast error (a ValueError).");
@@ -113,7 +114,7 @@ fn pairs_of<'a>(target: &'a Side<'_>, proposal: &'a Side<'_>) -> PyResult<Pairs<
 /// Encodes a flat batch of pairs; each side is (family, first parameters, second parameters).
 /// Returns (samples, steps, bits, container bytes).
 #[pyfunction]
-#[pyo3(signature = (target, proposal, shape, method, seed, index_offset, max_steps, threads, processes))]
+#[pyo3(signature = (target, proposal, shape, method, seed, index_offset, max_steps, threads, processes, format_version, chunk_size))]
 #[allow(clippy::too_many_arguments)]
 fn encode_pairs<'py>(
     py: Python<'py>,
@@ -126,6 +127,8 @@ fn encode_pairs<'py>(
     max_steps: Option<u64>,
     threads: Option<usize>,
     processes: u32,
+    format_version: u8,
+    chunk_size: u64,
 ) -> PyResult<EncodeOutput<'py>> {
     let method = Method::from_name(method).map_err(to_python_error)?;
     let pairs = pairs_of(&target, &proposal)?;
@@ -133,28 +136,27 @@ fn encode_pairs<'py>(
     settings.index_offset = index_offset;
     settings.threads = threads;
     settings.processes = processes;
+    settings.format_version = format_version;
+    settings.chunk_elements = chunk_size;
     if let Some(steps) = max_steps {
         settings.max_steps = steps;
     }
-    let header = settings.header(pairs.target.family, pairs.proposal.family, shape);
     let stop = AtomicBool::new(false);
-    let encoded = run_interruptible(py, pairs.target.first.len(), &stop, || {
-        let encoding = batch::encode_pairs_until(&pairs, &settings, &stop)?;
-        let (bytes, lengths) = container::write(&header, &encoding.indices)?;
-        Ok((encoding, bytes, lengths))
+    let encoding = run_interruptible(py, pairs.target.first.len(), &stop, || {
+        codec::encode_to_bytes(&pairs, &settings, shape, &stop)
     })?;
-    let (encoding, bytes, lengths) = encoded;
-    let bits: Vec<f64> = lengths.into_iter().map(f64::from).collect();
     let steps: Vec<i64> = encoding.steps.iter().map(|&s| s as i64).collect();
-    Ok((encoding.samples.into_pyarray(py), steps.into_pyarray(py), bits.into_pyarray(py), PyBytes::new(py, &bytes)))
+    let bytes = PyBytes::new(py, &encoding.bytes);
+    Ok((encoding.samples.into_pyarray(py), steps.into_pyarray(py), encoding.bits.into_pyarray(py), bytes))
 }
 
-/// Validates a container and returns its header as a dict.
+/// Validates a container's framing and checksums and returns its header and chunks as a dict.
 #[pyfunction]
 fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> {
-    let (header, _, payload_bits) = container::parse_header(data).map_err(to_python_error)?;
+    let summary = container::summary(data).map_err(to_python_error)?;
+    let header = &summary.header;
     let info = PyDict::new(py);
-    info.set_item("format_version", container::FORMAT_VERSION)?;
+    info.set_item("format_version", summary.version)?;
     info.set_item("method", header.method.name())?;
     info.set_item("target_family", header.target_family.name())?;
     info.set_item("proposal_family", header.proposal_family.name())?;
@@ -162,7 +164,21 @@ fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDi
     info.set_item("index_offset", header.index_offset)?;
     info.set_item("method_parameter", header.method_parameter)?;
     info.set_item("shape", header.shape.clone())?;
-    info.set_item("payload_bits", payload_bits)?;
+    info.set_item("payload_bits", summary.payload_bits())?;
+    let chunks: Vec<_> = summary
+        .chunks
+        .iter()
+        .map(|c| {
+            let chunk = PyDict::new(py);
+            chunk.set_item("first_element", c.first_element)?;
+            chunk.set_item("element_count", c.element_count)?;
+            chunk.set_item("coding", c.coding)?;
+            chunk.set_item("model_bytes", c.model_bytes)?;
+            chunk.set_item("payload_bits", c.payload_bits)?;
+            Ok(chunk)
+        })
+        .collect::<PyResult<_>>()?;
+    info.set_item("chunks", chunks)?;
     Ok(info)
 }
 
@@ -176,12 +192,7 @@ fn decode_pairs<'py>(
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let proposal = distributions_of(&proposal, "proposal")?;
-    let samples = py
-        .detach(|| {
-            let parsed = Container::parse(data)?;
-            batch::decode_pairs(&parsed.header, &parsed.indices, &proposal, threads)
-        })
-        .map_err(to_python_error)?;
+    let samples = py.detach(|| codec::decode_from_bytes(data, &proposal, threads)).map_err(to_python_error)?;
     Ok(samples.into_pyarray(py))
 }
 
@@ -289,7 +300,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CorruptStreamError", py.get_type::<CorruptStreamError>())?;
     m.add("SearchLimitError", py.get_type::<SearchLimitError>())?;
     m.add("FORMAT_VERSION", container::FORMAT_VERSION)?;
-    m.add("METHODS", Method::ALL.iter().map(|m| m.name()).collect::<Vec<_>>())?;
+    m.add("FORMAT_VERSIONS", container::FORMAT_VERSIONS.to_vec())?;
+    m.add("DEFAULT_CHUNK_SIZE", container::v2::DEFAULT_CHUNK_ELEMENTS)?;
+    m.add("MAX_CHUNK_SIZE", container::v2::MAX_CHUNK_ELEMENTS)?;
+    m.add("METHODS", crate::method::METHODS.iter().map(|spec| spec.name).collect::<Vec<_>>())?;
     m.add("DEFAULT_PROCESSES", batch::DEFAULT_PROCESSES)?;
     m.add("MAX_PROCESSES", crate::sampler::gprs_parallel::MAX_PROCESSES)?;
     m.add_function(wrap_pyfunction!(encode_pairs, m)?)?;

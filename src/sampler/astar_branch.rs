@@ -15,6 +15,7 @@
 
 use std::collections::BinaryHeap;
 
+use crate::message::Message;
 use super::{require_unimodal, Method};
 use super::{gprs_branch, smallest_deficit, Earliest, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval};
@@ -46,7 +47,7 @@ where
     while let Some(Earliest { key: bound, item: node, .. }) = queue.pop() {
         if let Some((score, sample, heap_index)) = best {
             if bound >= score {
-                return Ok(Encoded { sample, steps: step, index: heap_index });
+                return Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) });
             }
         }
         // A node below the deepest level is only an error once the search actually needs it.
@@ -83,7 +84,7 @@ where
         }
     }
     let (_, sample, heap_index) = best.expect("the root is always examined");
-    Ok(Encoded { sample, steps: step, index: heap_index })
+    Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) })
 }
 
 /// The location draw of node `heap_index` (its second u64).

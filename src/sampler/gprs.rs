@@ -5,6 +5,7 @@
 //! The accepted X_N is distributed exactly as Q, E[N] = r* = 2^D∞ and the code of N costs
 //! about KL + log₂(KL + 1) + O(1) bits. The decoder jumps to arrival N in O(log N).
 
+use crate::message::Message;
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -29,7 +30,7 @@ where
         let point = TailInterval::WHOLE_LINE.point_at(location, 1.0)?;
         let sample = proposal.quantile(point);
         if search.accepts(time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, index: step as u128 });
+            return Ok(Encoded { sample, steps: step, message: Message::Arrival(step) });
         }
     }
     Err(RecError::SearchLimit(format!(

@@ -11,6 +11,7 @@
 //! the final draw. An interval too narrow for its floating-point coordinates raises
 //! [`RecError::SearchLimit`] rather than return a sample outside B.
 
+use crate::message::Message;
 use super::{require_unimodal, Method};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
@@ -42,7 +43,7 @@ where
         let point = interval.point_at(location, mass)?;
         let sample = proposal.quantile(point);
         if search.accepts(time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, index: heap_index });
+            return Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) });
         }
         if sample <= mode {
             interval.left = point;

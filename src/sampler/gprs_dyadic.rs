@@ -16,6 +16,7 @@
 
 use std::collections::BinaryHeap;
 
+use crate::message::Message;
 use super::{require_unimodal, Method};
 use super::{smallest_deficit, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval, TailPoint};
@@ -78,7 +79,7 @@ where
         let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
         let sample = proposal.quantile(node.interval.point_at(location, mass)?);
         if search.accepts(node.time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, index: node.heap_index });
+            return Ok(Encoded { sample, steps: step, message: Message::Node(node.heap_index) });
         }
         let middle = node.interval.midpoint(mass)?;
         let middle_x = end_location(proposal, middle);

@@ -12,6 +12,7 @@
 
 use std::collections::BinaryHeap;
 
+use crate::message::Message;
 use super::{Earliest, Encoded};
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -71,7 +72,7 @@ where
         let point = TailInterval::WHOLE_LINE.point_at(stream.next_unit(), 1.0)?;
         let sample = proposal.quantile(point);
         if search.accepts(time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, index: pack_index(process, arrival) });
+            return Ok(Encoded { sample, steps: step, message: Message::ProcessArrival { process, arrival } });
         }
         let next_time = time + rate_scale * stream.next_unit().exponential();
         queue.push(Earliest { key: next_time, tie: process as u128, item: (process, arrival + 1) });

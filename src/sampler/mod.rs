@@ -2,8 +2,9 @@
 //!
 //! Every sampler is a pair of functions: an encoder that runs the search for one element on
 //! its [`ElementStream`](crate::random::ElementStream) and returns the sample, the number of
-//! arrivals it examined and the integer it sends; and a decoder that rebuilds the sample from
-//! that integer and the same stream, without ever evaluating the target or σ.
+//! arrivals it examined and the [`Message`] it sends; and a decoder that rebuilds the sample
+//! from that message and the same stream, without ever evaluating the target or σ. The
+//! registry [`crate::method`] ties each method's pair to its message code.
 
 pub mod astar_branch;
 pub mod gprs;
@@ -16,87 +17,10 @@ use std::cmp::Ordering;
 
 use crate::distribution::TailInterval;
 use crate::error::{RecError, Result};
+use crate::message::Message;
 use crate::ratio::DensityRatio;
 
-/// The channel-simulation methods, with the names the Python API uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Method {
-    /// `"gprs"`: global greedy Poisson rejection sampling; sends the arrival index n.
-    Gprs,
-    /// `"gprs-bb"`: branch-and-bound GPRS splitting on the sample; sends the heap index H.
-    GprsBranch,
-    /// `"pfr"`: the Poisson functional representation (global A* coding); sends argmin index K.
-    Pfr,
-    /// `"gprs-parallel"`: J processes of rate 1/J; sends (process, arrival index).
-    GprsParallel,
-    /// `"gprs-dyadic"`: best-first branch-and-bound over P-median splits; sends the heap index.
-    GprsDyadic,
-    /// `"astar-bb"`: A* coding with branch-and-bound split on the sample; sends the heap index.
-    AstarBranch,
-}
-
-impl Method {
-    /// Every method, in stream-id order.
-    pub const ALL: [Method; 6] = [
-        Method::Gprs,
-        Method::GprsBranch,
-        Method::Pfr,
-        Method::GprsParallel,
-        Method::GprsDyadic,
-        Method::AstarBranch,
-    ];
-
-    /// The user-facing name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Gprs => "gprs",
-            Method::GprsBranch => "gprs-bb",
-            Method::Pfr => "pfr",
-            Method::GprsParallel => "gprs-parallel",
-            Method::GprsDyadic => "gprs-dyadic",
-            Method::AstarBranch => "astar-bb",
-        }
-    }
-
-    /// The id stored in the container.
-    pub fn id(self) -> u8 {
-        match self {
-            Method::Gprs => 1,
-            Method::GprsBranch => 2,
-            Method::Pfr => 3,
-            Method::GprsParallel => 4,
-            Method::GprsDyadic => 5,
-            Method::AstarBranch => 6,
-        }
-    }
-
-    /// Parses a user-facing name.
-    pub fn from_name(name: &str) -> Result<Method> {
-        Method::ALL.into_iter().find(|m| m.name() == name).ok_or_else(|| {
-            let known: Vec<_> = Method::ALL.iter().map(|m| format!("\"{}\"", m.name())).collect();
-            RecError::UnsupportedMethod(format!(
-                "unknown method \"{name}\"; available methods are {}",
-                known.join(", ")
-            ))
-        })
-    }
-
-    /// Parses a stream id.
-    pub fn from_id(id: u8) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.id() == id)
-    }
-
-    /// The default step bound of one element's search.
-    pub fn default_max_steps(self) -> u64 {
-        match self {
-            Method::Gprs | Method::Pfr | Method::GprsParallel => gprs::DEFAULT_MAX_STEPS,
-            Method::GprsBranch => gprs_branch::MAX_DEPTH as u64,
-            Method::GprsDyadic => gprs_dyadic::DEFAULT_MAX_STEPS,
-            Method::AstarBranch => astar_branch::DEFAULT_MAX_STEPS,
-        }
-    }
-}
+pub use crate::method::Method;
 
 /// What the encoder of one element produces.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -105,8 +29,8 @@ pub struct Encoded {
     pub sample: f64,
     /// Arrivals examined by the search (the runtime measure).
     pub steps: u64,
-    /// The integer sent: the arrival index n (global) or the heap index H (branch-and-bound).
-    pub index: u128,
+    /// What the element sends.
+    pub message: Message,
 }
 
 /// A pending node of a tree search over intervals (dyadic GPRS, A* coding): the first arrival

@@ -7,6 +7,7 @@
 //! E[log₂ K] ≤ KL + O(1)); the decoder is global GPRS's jump-ahead decoder.
 //! Scores are compared in logs: ln T_n − ln r(X_n) = ln T_n − ln r* + d(X_n).
 
+use crate::message::Message;
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -36,7 +37,7 @@ where
         best = Some((best_score, best_sample, best_index));
         // Every later arrival scores more than ln T_n − ln r*: none can beat the best.
         if log_time - log_max_ratio >= best_score {
-            return Ok(Encoded { sample: best_sample, steps: step, index: best_index as u128 });
+            return Ok(Encoded { sample: best_sample, steps: step, message: Message::Arrival(best_index) });
         }
     }
     Err(RecError::SearchLimit(format!(

@@ -1,0 +1,284 @@
+//! Format version 2: a checksummed header, then independently decodable chunks.
+//!
+//! Integers are unsigned LEB128 varints (shortest form) unless a width is given; the
+//! normative description, with the determinism contract, is `docs/format.md`.
+//!
+//! ```text
+//! header: "RECF" | version = 2 | method id | target family id | proposal family id
+//!         | flags = 0 (u8) | seed | index offset | method parameter | d (u8, ≤ 32)
+//!         | d extents | CRC-32 of the header bytes before it (u32 LE)
+//! chunk:  first element | element count (1 … 2²⁰) | coding (u8: 0 universal, 1 range)
+//!         | model length in bytes | model | payload length in bits | payload
+//!         | CRC-32 of the chunk's bytes before it (u32 LE)
+//! ```
+//!
+//! Chunks follow each other to the end of the bytes and cover the elements 0 … count − 1 in
+//! order (an empty stream has no chunk). Each chunk's messages are coded by
+//! [`crate::code::chunk`] with the method's message code; the chunk number and its element
+//! range prefix every error about it.
+
+use rayon::prelude::*;
+
+use super::{crc32, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
+use crate::code::chunk::{decode_chunk, encode_chunk, Coding};
+use crate::error::{corrupt, RecError, Result};
+use crate::message::{ElementContext, Message};
+
+/// The default number of elements per chunk.
+pub const DEFAULT_CHUNK_ELEMENTS: u64 = 1 << 16;
+/// The most elements a chunk may hold.
+pub const MAX_CHUNK_ELEMENTS: u64 = 1 << 20;
+
+/// The header bytes, with their CRC-32.
+pub fn write_header(header: &Header) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + 10 * header.shape.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&[2, header.method.id(), header.target_family.id(), header.proposal_family.id(), 0]);
+    write_varint(&mut out, header.seed);
+    write_varint(&mut out, header.index_offset);
+    write_varint(&mut out, header.method_parameter as u64);
+    out.push(header.shape.len() as u8);
+    for &extent in &header.shape {
+        write_varint(&mut out, extent);
+    }
+    let checksum = crc32(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
+    out
+}
+
+/// What the decoder knows of element `index`, with its model parameter if there are any.
+fn context_of(header: &Header, model_parameters: Option<&[f64]>, index: u64) -> ElementContext {
+    ElementContext {
+        model_parameter: model_parameters.map(|parameters| parameters[index as usize]),
+        ..header.element_context(index)
+    }
+}
+
+/// Serialises a header and the messages into a version-2 stream of chunks of
+/// `chunk_elements` elements (the last may be shorter), coding the chunks in parallel on the
+/// current rayon pool; returns the bytes and each element's share of the payload bits.
+/// `model_parameters`, if given, holds one per-element model parameter that the decoder must
+/// be given too.
+pub fn write(
+    header: &Header,
+    messages: &[Message],
+    chunk_elements: u64,
+    model_parameters: Option<&[f64]>,
+) -> Result<(Vec<u8>, Vec<f64>)> {
+    header.check_for_writing(messages.len())?;
+    if !(1..=MAX_CHUNK_ELEMENTS).contains(&chunk_elements) {
+        return Err(RecError::InvalidParameter(format!(
+            "chunk_size = {chunk_elements}; it must lie in [1, {MAX_CHUNK_ELEMENTS}]"
+        )));
+    }
+    check_model_parameters(model_parameters, messages.len())?;
+    let code = header.method.spec().code;
+    let chunks: Vec<_> = messages
+        .par_chunks(chunk_elements as usize)
+        .enumerate()
+        .map(|(number, chunk)| {
+            let first = number as u64 * chunk_elements;
+            encode_chunk(code, chunk, |i| context_of(header, model_parameters, first + i as u64))
+                .map_err(|e| in_chunk(e, number, first, chunk.len() as u64))
+        })
+        .collect::<Result<_>>()?;
+    let mut out = write_header(header);
+    let mut element_bits = Vec::with_capacity(messages.len());
+    for (number, chunk) in chunks.into_iter().enumerate() {
+        let start = out.len();
+        write_varint(&mut out, number as u64 * chunk_elements);
+        write_varint(&mut out, chunk.element_bits.len() as u64);
+        out.push(chunk.coding.id());
+        write_varint(&mut out, chunk.model.len() as u64);
+        out.extend_from_slice(&chunk.model);
+        write_varint(&mut out, chunk.payload_bits);
+        out.extend_from_slice(&chunk.payload);
+        let checksum = crc32(&out[start..]);
+        out.extend_from_slice(&checksum.to_le_bytes());
+        element_bits.extend_from_slice(&chunk.element_bits);
+    }
+    Ok((out, element_bits))
+}
+
+fn check_model_parameters(model_parameters: Option<&[f64]>, count: usize) -> Result<()> {
+    match model_parameters {
+        Some(parameters) if parameters.len() != count => Err(RecError::ShapeMismatch(format!(
+            "{} model parameters for {count} elements",
+            parameters.len()
+        ))),
+        Some(parameters) => match parameters.iter().position(|b| !b.is_finite()) {
+            Some(i) => Err(RecError::InvalidParameter(format!(
+                "element {i}: model parameter {} is not finite",
+                parameters[i]
+            ))),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+/// Prefixes an error with the chunk it concerns.
+fn in_chunk(error: RecError, number: usize, first: u64, count: u64) -> RecError {
+    let prefix = format!("chunk {number} (elements {first}..{})", first + count);
+    match error {
+        RecError::CorruptStream(m) => RecError::CorruptStream(format!("{prefix}: {m}")),
+        other => other,
+    }
+}
+
+/// One chunk's framing, validated (checksum included) but not decoded.
+#[derive(Clone, Debug)]
+pub struct ChunkFrame<'a> {
+    /// Its position among the chunks.
+    pub number: usize,
+    /// Index of its first element.
+    pub first_element: u64,
+    /// Its number of elements.
+    pub element_count: u64,
+    /// Its coding.
+    pub coding: Coding,
+    /// Its model parameters.
+    pub model: &'a [u8],
+    /// Its payload bytes.
+    pub payload: &'a [u8],
+    /// Its payload length in bits.
+    pub payload_bits: u64,
+}
+
+impl ChunkFrame<'_> {
+    /// Decodes the chunk's messages.
+    pub fn decode(&self, header: &Header, model_parameters: Option<&[f64]>) -> Result<Vec<Message>> {
+        let code = header.method.spec().code;
+        let first = self.first_element;
+        decode_chunk(code, self.coding, self.model, self.payload, self.payload_bits, self.element_count as usize, |i| {
+            context_of(header, model_parameters, first + i as u64)
+        })
+        .map_err(|e| in_chunk(e, self.number, first, self.element_count))
+    }
+
+    fn summary(&self) -> ChunkSummary {
+        ChunkSummary {
+            first_element: self.first_element,
+            element_count: self.element_count,
+            coding: self.coding.name(),
+            model_bytes: self.model.len() as u64,
+            payload_bits: self.payload_bits,
+        }
+    }
+}
+
+/// Validates a version-2 stream's header and the framing and checksum of every chunk.
+pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
+    let mut fields = Fields::new(bytes);
+    if fields.take(4, "magic")? != MAGIC {
+        return Err(corrupt!("not a rec_fast stream: the magic bytes are not \"RECF\""));
+    }
+    let version = fields.u8("version")?;
+    if version != 2 {
+        return Err(corrupt!("format version {version} is not version 2"));
+    }
+    let (method, target_family, proposal_family) =
+        Header::from_ids(fields.u8("method")?, fields.u8("target family")?, fields.u8("proposal family")?)?;
+    let flags = fields.u8("flags")?;
+    if flags != 0 {
+        return Err(corrupt!("header flags {flags:#04x} are not 0"));
+    }
+    let seed = fields.varint("seed")?;
+    let index_offset = fields.varint("index offset")?;
+    let method_parameter = fields.varint("method parameter")?;
+    let method_parameter = u32::try_from(method_parameter)
+        .ok()
+        .filter(|&p| method.parameter_allowed(p))
+        .ok_or_else(|| corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()))?;
+    let dimensions = fields.u8("dimension count")? as usize;
+    if dimensions > MAX_DIMENSIONS {
+        return Err(corrupt!("{dimensions} dimensions exceed the maximum of {MAX_DIMENSIONS}"));
+    }
+    let mut shape = Vec::with_capacity(dimensions);
+    for _ in 0..dimensions {
+        shape.push(fields.varint("shape")?);
+    }
+    let header_end = fields.position();
+    let stored_checksum = fields.u32("header checksum")?;
+    let checksum = crc32(&bytes[..header_end]);
+    if stored_checksum != checksum {
+        return Err(corrupt!("header checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}"));
+    }
+    let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape };
+    let count = header.element_count()?;
+    let mut chunks = Vec::new();
+    let mut covered = 0u64;
+    while fields.remaining() > 0 {
+        let number = chunks.len();
+        let frame = read_chunk(&mut fields, bytes, number, covered, count)?;
+        covered += frame.element_count;
+        chunks.push(frame);
+    }
+    if covered != count {
+        return Err(corrupt!(
+            "truncated stream: its chunks cover {covered} of the {count} elements of shape {:?}",
+            header.shape
+        ));
+    }
+    Ok((header, chunks))
+}
+
+fn read_chunk<'a>(
+    fields: &mut Fields<'a>,
+    bytes: &'a [u8],
+    number: usize,
+    covered: u64,
+    count: u64,
+) -> Result<ChunkFrame<'a>> {
+    let start = fields.position();
+    let located = |e: RecError| match e {
+        RecError::CorruptStream(m) => RecError::CorruptStream(format!("chunk {number} (from element {covered}): {m}")),
+        other => other,
+    };
+    let first_element = fields.varint("chunk's first element").map_err(located)?;
+    if first_element != covered {
+        return Err(corrupt!("chunk {number} starts at element {first_element}, but the chunks before it end at {covered}"));
+    }
+    let element_count = fields.varint("chunk's element count").map_err(located)?;
+    if element_count == 0 || element_count > MAX_CHUNK_ELEMENTS || element_count > count - covered {
+        return Err(corrupt!(
+            "chunk {number} declares {element_count} elements; at most {} of the {count} remain (and at most {MAX_CHUNK_ELEMENTS} per chunk)",
+            count - covered
+        ));
+    }
+    let chunk_error = |e: RecError| in_chunk(e, number, first_element, element_count);
+    let coding_id = fields.u8("chunk coding").map_err(chunk_error)?;
+    let coding = Coding::from_id(coding_id).ok_or_else(|| chunk_error(corrupt!("unknown coding id {coding_id}")))?;
+    let model_length = fields.varint("model length").map_err(chunk_error)?;
+    let model = fields.take(usize::try_from(model_length).unwrap_or(usize::MAX), "model").map_err(chunk_error)?;
+    let payload_bits = fields.varint("payload length").map_err(chunk_error)?;
+    let payload = fields.take(usize::try_from(payload_bits.div_ceil(8)).unwrap_or(usize::MAX), "payload").map_err(chunk_error)?;
+    let end = fields.position();
+    let stored_checksum = fields.u32("chunk checksum").map_err(chunk_error)?;
+    let checksum = crc32(&bytes[start..end]);
+    if stored_checksum != checksum {
+        return Err(chunk_error(corrupt!("checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}")));
+    }
+    let used_bits_in_last_byte = (payload_bits % 8) as u32;
+    if used_bits_in_last_byte != 0 && payload[payload.len() - 1] & (0xffu8 >> used_bits_in_last_byte) != 0 {
+        return Err(chunk_error(corrupt!("nonzero padding bits after the payload")));
+    }
+    Ok(ChunkFrame { number, first_element, element_count, coding, model, payload, payload_bits })
+}
+
+/// Parses and validates a whole version-2 stream, decoding every message (chunks in parallel
+/// on the current rayon pool).
+pub fn parse(bytes: &[u8], model_parameters: Option<&[f64]>) -> Result<Container> {
+    let (header, chunks) = frames(bytes)?;
+    check_model_parameters(model_parameters, header.element_count()? as usize)
+        .map_err(|e| RecError::ShapeMismatch(e.message().to_owned()))?;
+    let decoded: Vec<Vec<Message>> =
+        chunks.par_iter().map(|chunk| chunk.decode(&header, model_parameters)).collect::<Result<_>>()?;
+    Ok(Container { header, messages: decoded.concat() })
+}
+
+/// Validates a version-2 stream's framing and checksums (not the messages' codes).
+pub fn summary(bytes: &[u8]) -> Result<StreamSummary> {
+    let (header, chunks) = frames(bytes)?;
+    Ok(StreamSummary { version: 2, header, chunks: chunks.iter().map(ChunkFrame::summary).collect() })
+}

@@ -1,0 +1,308 @@
+//! Message codes: how each kind of [`Message`] becomes bits.
+//!
+//! A message is split into a **class** — the bit length of an arrival index, or the depth of a
+//! node — coded with the chunk's fitted [`ClassModel`](super::entropy::ClassModel), and the
+//! **rest**, coded with models that need no parameters:
+//!
+//! | code | messages | class | rest |
+//! |---|---|---|---|
+//! | [`ArrivalCode`] | n ≥ 1 (`"gprs"`, `"pfr"`) | bit length of n | its bits after the leading 1, fair |
+//! | [`DyadicPathCode`] | heap index H (`"gprs-dyadic"`) | depth = bit length of H | the path bits, fair (each halves the P-mass) |
+//! | [`SplitPathCode`] | heap index H (`"gprs-bb"`, `"astar-bb"`) | depth | path bit k with P(0) = the left part's P-mass fraction, from the split draw of level k |
+//! | [`ProcessArrivalCode`] | (j, n_j) (`"gprs-parallel"`) | bit length of n_j | j uniform in [0, J), then n_j's bits after the leading 1 |
+//!
+//! With a per-element model parameter b (both sides know it, e.g. an expected KL in bits) the
+//! coded class is the class minus round(b) clamped to [0, 127], so one table serves elements of
+//! different sizes.
+//!
+//! Each code also has a **universal** bit-level form that needs no model — the element codes
+//! of format version 1 (Elias delta; a raw or arithmetic-coded path) — used for version-1
+//! streams and for chunks too small to pay for a model.
+
+use super::entropy::{SymbolSink, SymbolSource, PRECISION};
+use super::path::{read_path_with, write_path_with};
+use super::universal::{read_delta, write_delta};
+use super::{BitReader, BitWriter};
+use crate::error::{corrupt, Result};
+use crate::message::{ElementContext, Message, SplitDraws};
+
+/// The deepest node of any tree search: a heap index fits in 127 bits.
+pub const MAX_DEPTH: u32 = 127;
+
+/// How a kind of message becomes bits and back.
+pub trait MessageCode: Sync {
+    /// The message's class (≥ 1), which the chunk's class model codes; an error for a
+    /// message this code cannot carry.
+    fn class(&self, message: &Message, context: &ElementContext) -> Result<u32>;
+    /// Writes the rest of the message after its class.
+    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, context: &ElementContext);
+    /// Reads the rest of a message of class `class` (validated to lie in 1..=127).
+    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, context: &ElementContext) -> Result<Message>;
+    /// Appends the universal (version 1) code of the message.
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext);
+    /// Reads one universal code.
+    fn read_universal(&self, reader: &mut BitReader<'_>, context: &ElementContext) -> Result<Message>;
+}
+
+/// The class actually coded: the class shifted by the element's model parameter.
+pub fn coded_class(class: u32, context: &ElementContext) -> i32 {
+    class as i32 - class_shift(context)
+}
+
+/// The class of a coded class, validated to lie in 1..=127.
+pub fn class_of_coded(coded: i32, context: &ElementContext) -> Result<u32> {
+    let class = coded + class_shift(context);
+    if !(1..=MAX_DEPTH as i32).contains(&class) {
+        return Err(corrupt!("class {class} is outside 1..=127"));
+    }
+    Ok(class as u32)
+}
+
+fn class_shift(context: &ElementContext) -> i32 {
+    match context.model_parameter {
+        Some(b) if b.is_finite() => b.round().clamp(0.0, MAX_DEPTH as f64) as i32,
+        _ => 0,
+    }
+}
+
+fn bit_length(value: u128) -> u32 {
+    128 - value.leading_zeros()
+}
+
+fn wrong(message: &Message, code: &str) -> crate::error::RecError {
+    crate::error::RecError::InvalidParameter(format!("message {message:?} cannot be written by the {code}"))
+}
+
+/// Writes up to 126 fair bits (two pieces of at most 64).
+fn write_wide_bits(sink: &mut dyn SymbolSink, value: u128, count: u32) {
+    if count > 64 {
+        sink.raw_bits((value >> 64) as u64, count - 64);
+        sink.raw_bits(value as u64, 64);
+    } else {
+        sink.raw_bits(value as u64, count);
+    }
+}
+
+fn read_wide_bits(source: &mut dyn SymbolSource, count: u32) -> Result<u128> {
+    if count > 64 {
+        let high = source.raw_bits(count - 64)? as u128;
+        Ok((high << 64) | source.raw_bits(64)? as u128)
+    } else {
+        Ok(source.raw_bits(count)? as u128)
+    }
+}
+
+/// The arrival index n of global GPRS and PFR.
+pub struct ArrivalCode;
+
+impl ArrivalCode {
+    fn index(message: &Message) -> Option<u64> {
+        match *message {
+            Message::Arrival(n) if n >= 1 => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl MessageCode for ArrivalCode {
+    fn class(&self, message: &Message, _: &ElementContext) -> Result<u32> {
+        Self::index(message).map(|n| bit_length(n as u128)).ok_or_else(|| wrong(message, "arrival code"))
+    }
+
+    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, _: &ElementContext) {
+        let n = Self::index(message).unwrap_or(1);
+        sink.raw_bits(n, bit_length(n as u128) - 1);
+    }
+
+    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, _: &ElementContext) -> Result<Message> {
+        if class > 64 {
+            return Err(corrupt!("an arrival index with {class} binary digits exceeds 64"));
+        }
+        Ok(Message::Arrival((1u64 << (class - 1)) | source.raw_bits(class - 1)?))
+    }
+
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, _: &ElementContext) {
+        write_delta(writer, Self::index(message).unwrap_or(1) as u128);
+    }
+
+    fn read_universal(&self, reader: &mut BitReader<'_>, _: &ElementContext) -> Result<Message> {
+        Ok(Message::Arrival(read_delta(reader, 64)? as u64))
+    }
+}
+
+fn node_index(message: &Message) -> Option<u128> {
+    match *message {
+        Message::Node(h) if h >= 1 && h >> MAX_DEPTH == 0 => Some(h),
+        _ => None,
+    }
+}
+
+/// The heap index of dyadic GPRS: its depth, then its path bits raw.
+pub struct DyadicPathCode;
+
+impl MessageCode for DyadicPathCode {
+    fn class(&self, message: &Message, _: &ElementContext) -> Result<u32> {
+        node_index(message).map(bit_length).ok_or_else(|| wrong(message, "dyadic path code"))
+    }
+
+    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, _: &ElementContext) {
+        let h = node_index(message).unwrap_or(1);
+        write_wide_bits(sink, h, bit_length(h) - 1);
+    }
+
+    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, _: &ElementContext) -> Result<Message> {
+        Ok(Message::Node((1u128 << (class - 1)) | read_wide_bits(source, class - 1)?))
+    }
+
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, _: &ElementContext) {
+        write_delta(writer, node_index(message).unwrap_or(1));
+    }
+
+    fn read_universal(&self, reader: &mut BitReader<'_>, _: &ElementContext) -> Result<Message> {
+        Ok(Message::Node(read_delta(reader, MAX_DEPTH)?))
+    }
+}
+
+/// The heap index of a split-on-sample search (`"gprs-bb"`, `"astar-bb"`): its depth, then
+/// each path bit with the P-mass fraction of the part it keeps, read from the split draws.
+///
+/// At level k the decoder knows the location draw u_k that split the interval: the left part
+/// (bit 0) keeps the fraction u_k of its P-mass, the right part (bit 1) 1 − u_k. Coding the
+/// bit with P(0) = u_k costs −log₂ P(final interval) in total — the information the path
+/// carries about the sample — instead of one bit per level.
+pub struct SplitPathCode(pub SplitDraws);
+
+/// P(0) of a split draw with 53-bit integer k: k · 2⁻⁵³ in units of 2⁻²⁴.
+#[inline]
+fn left_fraction(draw_integer: u64) -> u32 {
+    (draw_integer >> (53 - PRECISION)) as u32
+}
+
+impl MessageCode for SplitPathCode {
+    fn class(&self, message: &Message, _: &ElementContext) -> Result<u32> {
+        node_index(message).map(bit_length).ok_or_else(|| wrong(message, "split path code"))
+    }
+
+    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, context: &ElementContext) {
+        let h = node_index(message).unwrap_or(1);
+        let depth = bit_length(h);
+        let mut draws = context.split_draws(self.0);
+        for level in (0..depth - 1).rev() {
+            let draw = draws.draw(h >> (level + 1));
+            sink.binary((h >> level) & 1 == 1, left_fraction(draw.integer()));
+        }
+    }
+
+    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, context: &ElementContext) -> Result<Message> {
+        let mut draws = context.split_draws(self.0);
+        let mut h: u128 = 1;
+        for _ in 1..class {
+            let draw = draws.draw(h);
+            h = (h << 1) | source.binary(left_fraction(draw.integer()))? as u128;
+        }
+        Ok(Message::Node(h))
+    }
+
+    /// The version-1 code: the Elias delta code of the depth D; for D > 1 a flag bit and the
+    /// D − 1 path bits, raw (flag 0) or arithmetic-coded with the split draws (flag 1,
+    /// [`super::path`]), whichever is shorter.
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext) {
+        let h = node_index(message).unwrap_or(1);
+        let depth = bit_length(h);
+        write_delta(writer, depth as u128);
+        if depth > 1 {
+            let mut draws = context.split_draws(self.0);
+            let mut arithmetic = BitWriter::new();
+            let length = write_path_with(&mut arithmetic, h, |level| draws.draw(h >> (depth - 1 - level)));
+            if length < (depth - 1) as u64 {
+                writer.write_bits(1, 1);
+                writer.append(&arithmetic);
+            } else {
+                writer.write_bits(0, 1);
+                writer.write_bits(h, depth - 1);
+            }
+        }
+    }
+
+    fn read_universal(&self, reader: &mut BitReader<'_>, context: &ElementContext) -> Result<Message> {
+        let depth = read_delta(reader, 7)? as u32;
+        if depth > MAX_DEPTH {
+            return Err(corrupt!("search depth {depth} exceeds {MAX_DEPTH}"));
+        }
+        if depth == 1 {
+            return Ok(Message::Node(1));
+        }
+        let h = match reader.read_bit() {
+            Some(0) => reader
+                .read_bits(depth - 1)
+                .map(|path| (1u128 << (depth - 1)) | path)
+                .ok_or_else(|| corrupt!("the payload ends inside a search path"))?,
+            Some(_) => {
+                let mut draws = context.split_draws(self.0);
+                read_path_with(reader, depth, |_, prefix| draws.draw(prefix))?
+            }
+            None => return Err(corrupt!("the payload ends before a path-code flag")),
+        };
+        Ok(Message::Node(h))
+    }
+}
+
+/// (process j, arrival n_j) of parallel GPRS, with J the stream's method parameter.
+pub struct ProcessArrivalCode;
+
+impl ProcessArrivalCode {
+    fn parts(message: &Message, context: &ElementContext) -> Option<(u32, u64)> {
+        match *message {
+            Message::ProcessArrival { process, arrival } if process < context.method_parameter && arrival >= 1 => {
+                Some((process, arrival))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Bits of the version-1 process number: ⌈log₂ J⌉.
+fn process_bits(processes: u32) -> u32 {
+    32 - processes.saturating_sub(1).leading_zeros()
+}
+
+impl MessageCode for ProcessArrivalCode {
+    fn class(&self, message: &Message, context: &ElementContext) -> Result<u32> {
+        Self::parts(message, context)
+            .map(|(_, arrival)| bit_length(arrival as u128))
+            .ok_or_else(|| wrong(message, "process-arrival code"))
+    }
+
+    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, context: &ElementContext) {
+        let (process, arrival) = Self::parts(message, context).unwrap_or((0, 1));
+        sink.uniform(process, context.method_parameter);
+        sink.raw_bits(arrival, bit_length(arrival as u128) - 1);
+    }
+
+    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, context: &ElementContext) -> Result<Message> {
+        if class > 64 {
+            return Err(corrupt!("an arrival index with {class} binary digits exceeds 64"));
+        }
+        let process = source.uniform(context.method_parameter)?;
+        let arrival = (1u64 << (class - 1)) | source.raw_bits(class - 1)?;
+        Ok(Message::ProcessArrival { process, arrival })
+    }
+
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext) {
+        let (process, arrival) = Self::parts(message, context).unwrap_or((0, 1));
+        writer.write_bits(process as u128, process_bits(context.method_parameter));
+        write_delta(writer, arrival as u128);
+    }
+
+    fn read_universal(&self, reader: &mut BitReader<'_>, context: &ElementContext) -> Result<Message> {
+        let processes = context.method_parameter;
+        let process = reader
+            .read_bits(process_bits(processes))
+            .ok_or_else(|| corrupt!("the payload ends inside a process number"))?;
+        if process >= processes as u128 {
+            return Err(corrupt!("process {process} of only {processes}"));
+        }
+        let arrival = read_delta(reader, 64)? as u64;
+        Ok(Message::ProcessArrival { process: process as u32, arrival })
+    }
+}
