@@ -1,9 +1,9 @@
 //! The chunk coder: a run of consecutive elements' messages as one independently decodable
 //! unit, with the cheaper of two codings.
 //!
-//! * **Range-coded** (coding 1): the classes with a [`ClassTable`] fitted to the chunk and
-//!   stored in it, the rests with the message code's parameter-free models, all in one range
-//!   coder stream ([`super::entropy`]).
+//! * **Range-coded** (coding 1): the message code's table fitted to the chunk and stored in
+//!   it ([`ChunkTable`]: a class table, or stop probabilities), then every message coded with
+//!   it in one range coder stream ([`super::entropy`]).
 //! * **Universal** (coding 0): the message code's version-1 bit-level codes, no model — the
 //!   choice for chunks so small that a table and the range coder's final word would dominate.
 //!
@@ -11,8 +11,8 @@
 //! universal coding on a tie), so a one-element stream costs a few bytes and a long one sits
 //! at the information content of its messages under the fitted model.
 
-use super::entropy::{ClassTable, RangeSink, RangeSource};
-use super::message_code::{class_of_coded, coded_class, MessageCode};
+use super::entropy::{RangeSink, RangeSource};
+use super::message_code::MessageCode;
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, Result};
 use crate::message::{ElementContext, Message};
@@ -98,21 +98,15 @@ fn encode_universal<F: Fn(usize) -> ElementContext>(code: &dyn MessageCode, mess
 
 fn encode_range<F: Fn(usize) -> ElementContext>(code: &dyn MessageCode, messages: &[Message], context: &F) -> Result<CodedChunk> {
     let contexts: Vec<ElementContext> = (0..messages.len()).map(context).collect();
-    let classes = messages
-        .iter()
-        .zip(&contexts)
-        .map(|(message, context)| Ok(coded_class(code.class(message, context)?, context)))
-        .collect::<Result<Vec<i32>>>()?;
-    let table = ClassTable::fit(&classes);
+    let table = code.fit(messages, &contexts)?;
     let mut model_writer = BitWriter::new();
     table.write(&mut model_writer);
-    let class_model = table.model();
+    let model = table.model();
     let mut sink = RangeSink::default();
     let mut information = Vec::with_capacity(messages.len());
-    for ((message, context), &class) in messages.iter().zip(&contexts).zip(&classes) {
+    for (i, (message, context)) in messages.iter().zip(&contexts).enumerate() {
         let before = sink.information;
-        sink.class(&class_model, class)?;
-        code.write_rest(&mut sink, message, context);
+        code.write(&mut sink, &model, message, context).map_err(|e| e.at_element(i))?;
         information.push(sink.information - before);
     }
     let payload = sink.into_bytes();
@@ -159,20 +153,14 @@ where
                 return Err(corrupt!("a range-coded payload of {payload_bits} bits is not whole bytes"));
             }
             let mut model_reader = BitReader::new(model, 8 * model.len() as u64);
-            let table = ClassTable::read(&mut model_reader)?;
+            let table = code.read_table(&mut model_reader)?;
             if model_reader.remaining() >= 8 || (0..model_reader.remaining()).any(|_| model_reader.read_bit() != Some(0)) {
-                return Err(corrupt!("the class model has trailing bytes or nonzero padding"));
+                return Err(corrupt!("the chunk's model has trailing bytes or nonzero padding"));
             }
-            let class_model = table.model();
+            let model = table.model();
             let mut source = RangeSource::new(payload)?;
             for i in 0..count {
-                let context = context(i);
-                let decoded = source
-                    .class(&class_model)
-                    .and_then(|coded| class_of_coded(coded, &context))
-                    .and_then(|class| code.read_rest(&mut source, class, &context))
-                    .map_err(|e| e.at_element(i))?;
-                messages.push(decoded);
+                messages.push(code.read(&mut source, &model, &context(i)).map_err(|e| e.at_element(i))?);
             }
             if !source.finished() {
                 return Err(corrupt!("the range-coded payload has data after the last of {count} messages"));

@@ -381,6 +381,113 @@ impl ClassTable {
     }
 }
 
+/// The stop probabilities of a split-on-sample path code, by how much P-mass the path has
+/// discarded so far: bucket b holds the levels at which the kept interval's P-mass fraction,
+/// tracked in fixed point by [`KeptMass`], has been halved b times. Each probability is
+/// stored with 12 bits (1 … 4095 in units of 2⁻¹²); the last bucket serves every deeper one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HazardTable {
+    stops: Vec<u32>,
+}
+
+impl HazardTable {
+    /// Bits of each stored probability.
+    pub const PRECISION: u32 = 12;
+    /// The most buckets a table may have.
+    pub const MAX_BUCKETS: usize = 64;
+
+    /// Fits the table to (bucket, stopped) observations: each bucket's share of stops,
+    /// rounded to 12 bits and kept inside (0, 1).
+    pub fn fit(observations: impl Iterator<Item = (u32, bool)>) -> HazardTable {
+        let mut counts: Vec<(u64, u64)> = Vec::new();
+        for (bucket, stopped) in observations {
+            let bucket = (bucket as usize).min(Self::MAX_BUCKETS - 1);
+            if counts.len() <= bucket {
+                counts.resize(bucket + 1, (0, 0));
+            }
+            if stopped {
+                counts[bucket].0 += 1;
+            } else {
+                counts[bucket].1 += 1;
+            }
+        }
+        let one = 1u64 << Self::PRECISION;
+        let stops = counts
+            .iter()
+            .map(|&(stopped, continued)| {
+                let visits = stopped + continued;
+                match visits {
+                    0 => (one / 2) as u32,
+                    _ => ((stopped * one + visits / 2) / visits).clamp(1, one - 1) as u32,
+                }
+            })
+            .collect::<Vec<_>>();
+        HazardTable { stops: if stops.is_empty() { vec![(one / 2) as u32] } else { stops } }
+    }
+
+    /// Appends the table: bucket count − 1 (6 bits), then each probability (12 bits).
+    pub fn write(&self, writer: &mut BitWriter) {
+        writer.write_bits(self.stops.len() as u128 - 1, 6);
+        for &stop in &self.stops {
+            writer.write_bits(stop as u128, Self::PRECISION);
+        }
+    }
+
+    /// Reads and validates what [`HazardTable::write`] wrote.
+    pub fn read(reader: &mut BitReader<'_>) -> Result<HazardTable> {
+        let truncated = || corrupt!("the stop model ends early");
+        let count = reader.read_bits(6).ok_or_else(truncated)? as usize + 1;
+        let mut stops = Vec::with_capacity(count);
+        for _ in 0..count {
+            let stop = reader.read_bits(Self::PRECISION).ok_or_else(truncated)? as u32;
+            if stop == 0 {
+                return Err(corrupt!("a stop probability of the model is 0"));
+            }
+            stops.push(stop);
+        }
+        Ok(HazardTable { stops })
+    }
+
+    /// P(stop) in bucket `bucket`, in units of 2⁻²⁴ (for [`SymbolSink::binary`]).
+    #[inline]
+    pub fn stop_probability(&self, bucket: u32) -> u32 {
+        let index = (bucket as usize).min(self.stops.len() - 1);
+        self.stops[index] << (PRECISION as u32 - Self::PRECISION)
+    }
+}
+
+/// The P-mass fraction a split-on-sample path has kept, in integer fixed point: a mantissa
+/// in [2³², 2³³) and the number of halvings, so both sides agree on every bit of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeptMass {
+    mantissa: u64,
+    halvings: u32,
+}
+
+impl Default for KeptMass {
+    fn default() -> Self {
+        KeptMass { mantissa: 1 << 32, halvings: 0 }
+    }
+}
+
+impl KeptMass {
+    /// Keeps the fraction `fraction` · 2⁻²⁴ (clamped into [1, 2²⁴ − 1] like [`Binary`]).
+    #[inline]
+    pub fn keep(&mut self, fraction: u32) {
+        self.mantissa = (self.mantissa * fraction.clamp(1, ONE - 1) as u64) >> PRECISION;
+        while self.mantissa < 1 << 32 {
+            self.mantissa <<= 1;
+            self.halvings += 1;
+        }
+    }
+
+    /// ⌊−log₂ of the kept fraction⌋, up to the fixed-point rounding.
+    #[inline]
+    pub fn halvings(&self) -> u32 {
+        self.halvings
+    }
+}
+
 /// Quantizes counts to weights q_i ≥ 1 with Σ q_i = 2^precision (2^precision ≥ counts.len()):
 /// rounded proportional shares, then the largest weights adjusted until the sum is exact.
 fn quantize(counts: &[u64], precision: u32) -> Vec<u32> {
@@ -470,6 +577,29 @@ mod tests {
         let length = writer.bit_length();
         let bytes = writer.into_bytes();
         assert!(ClassTable::read(&mut BitReader::new(&bytes, length)).is_err());
+    }
+
+    #[test]
+    fn hazard_tables_round_trip_and_kept_mass_counts_halvings() {
+        let table = HazardTable::fit([(0, false), (0, true), (2, true), (2, true), (70, false)].into_iter());
+        let mut writer = BitWriter::new();
+        table.write(&mut writer);
+        let length = writer.bit_length();
+        let bytes = writer.into_bytes();
+        let read = HazardTable::read(&mut BitReader::new(&bytes, length)).unwrap();
+        assert_eq!(read, table);
+        assert_eq!(table.stop_probability(0), 2048 << 12);
+        assert_eq!(table.stop_probability(1), 2048 << 12); // never visited: one half
+        assert_eq!(table.stop_probability(2), 4095 << 12); // always stopped: just below one
+        assert_eq!(table.stop_probability(63), 1 << 12); // the last bucket never stopped
+        assert_eq!(table.stop_probability(1000), 1 << 12);
+        let mut mass = KeptMass::default();
+        mass.keep(1 << 23); // one half
+        assert_eq!(mass.halvings(), 1);
+        mass.keep(1 << 21); // one eighth
+        assert_eq!(mass.halvings(), 4);
+        mass.keep(3 << 22); // three quarters
+        assert_eq!(mass.halvings(), 5);
     }
 
     #[test]

@@ -1,25 +1,26 @@
 //! Message codes: how each kind of [`Message`] becomes bits.
 //!
-//! A message is split into a **class** — the bit length of an arrival index, or the depth of a
-//! node — coded with the chunk's fitted [`ClassModel`](super::entropy::ClassModel), and the
+//! Each code fits a small table to a chunk's messages ([`ChunkTable`], stored in the chunk)
+//! and codes every message with it. Most messages split into a **class** — the bit length of
+//! an arrival index, or the depth of a node — coded with a fitted [`ClassTable`], and the
 //! **rest**, coded with models that need no parameters:
 //!
-//! | code | messages | class | rest |
+//! | code | messages | table | rest |
 //! |---|---|---|---|
-//! | [`ArrivalCode`] | n ≥ 1 (`"gprs"`, `"pfr"`) | bit length of n | its bits after the leading 1, fair |
-//! | [`DyadicPathCode`] | heap index H (`"gprs-dyadic"`) | depth = bit length of H | the path bits, fair (each halves the P-mass) |
-//! | [`SplitPathCode`] | heap index H (`"gprs-bb"`, `"astar-bb"`) | depth | path bit k with P(0) = the left part's P-mass fraction, from the split draw of level k |
-//! | [`ProcessArrivalCode`] | (j, n_j) (`"gprs-parallel"`) | bit length of n_j | j uniform in [0, J), then n_j's bits after the leading 1 |
+//! | [`ArrivalCode`] | n ≥ 1 (`"gprs"`, `"pfr"`) | classes: bit length of n | its bits after the leading 1, fair |
+//! | [`DyadicPathCode`] | heap index H (`"gprs-dyadic"`) | classes: depth = bit length of H | the path bits, fair (each halves the P-mass) |
+//! | [`ProcessArrivalCode`] | (j, n_j) (`"gprs-parallel"`) | classes: bit length of n_j | j uniform in [0, J), then n_j's bits after the leading 1 |
+//! | [`SplitPathCode`] | heap index H (`"gprs-bb"`, `"astar-bb"`) | stop probabilities | level by level: stop or go on (P(stop) from the table, by the P-mass the path has discarded), then the path bit with P(0) = the left part's P-mass fraction, from the split draw of the level |
 //!
 //! With a per-element model parameter b (both sides know it, e.g. an expected KL in bits) the
-//! coded class is the class minus round(b) clamped to [0, 127], so one table serves elements of
-//! different sizes.
+//! coded class is the class minus round(b) clamped to [0, 127], so one class table serves
+//! elements of different sizes.
 //!
 //! Each code also has a **universal** bit-level form that needs no model — the element codes
 //! of format version 1 (Elias delta; a raw or arithmetic-coded path) — used for version-1
 //! streams and for chunks too small to pay for a model.
 
-use super::entropy::{SymbolSink, SymbolSource, PRECISION};
+use super::entropy::{ClassModel, ClassTable, HazardTable, KeptMass, RangeSink, RangeSource, SymbolSink, SymbolSource, PRECISION};
 use super::path::{read_path_with, write_path_with};
 use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
@@ -29,15 +30,91 @@ use crate::message::{ElementContext, Message, SplitDraws};
 /// The deepest node of any tree search: a heap index fits in 127 bits.
 pub const MAX_DEPTH: u32 = 127;
 
+/// The table a chunk stores for its message code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChunkTable {
+    /// A class table (arrival, dyadic and process-arrival codes).
+    Classes(ClassTable),
+    /// Stop probabilities (split path codes).
+    Stops(HazardTable),
+}
+
+impl ChunkTable {
+    /// Appends the table's stored form.
+    pub fn write(&self, writer: &mut BitWriter) {
+        match self {
+            ChunkTable::Classes(table) => table.write(writer),
+            ChunkTable::Stops(table) => table.write(writer),
+        }
+    }
+
+    /// The ready-to-code model of the table.
+    pub fn model(&self) -> ChunkModel {
+        match self {
+            ChunkTable::Classes(table) => ChunkModel::Classes(table.model()),
+            ChunkTable::Stops(table) => ChunkModel::Stops(table.clone()),
+        }
+    }
+}
+
+/// A chunk's table, ready to code with.
+#[derive(Debug)]
+pub enum ChunkModel {
+    /// A class model.
+    Classes(ClassModel),
+    /// Stop probabilities.
+    Stops(HazardTable),
+}
+
 /// How a kind of message becomes bits and back.
 pub trait MessageCode: Sync {
-    /// The message's class (≥ 1), which the chunk's class model codes; an error for a
-    /// message this code cannot carry.
+    /// The message's class (≥ 1), which a class table codes; an error for a message this
+    /// code cannot carry.
     fn class(&self, message: &Message, context: &ElementContext) -> Result<u32>;
-    /// Writes the rest of the message after its class.
-    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, context: &ElementContext);
+
+    /// Fits the chunk's table to its messages (validating each).
+    fn fit(&self, messages: &[Message], contexts: &[ElementContext]) -> Result<ChunkTable> {
+        let classes = messages
+            .iter()
+            .zip(contexts)
+            .enumerate()
+            .map(|(i, (message, context))| {
+                Ok(coded_class(self.class(message, context).map_err(|e| e.at_element(i))?, context))
+            })
+            .collect::<Result<Vec<i32>>>()?;
+        Ok(ChunkTable::Classes(ClassTable::fit(&classes)))
+    }
+
+    /// Reads the chunk's stored table.
+    fn read_table(&self, reader: &mut BitReader<'_>) -> Result<ChunkTable> {
+        Ok(ChunkTable::Classes(ClassTable::read(reader)?))
+    }
+
+    /// Writes a whole message with the chunk's model: its class, then the rest.
+    fn write(&self, sink: &mut RangeSink, model: &ChunkModel, message: &Message, context: &ElementContext) -> Result<()> {
+        let ChunkModel::Classes(classes) = model else {
+            return Err(crate::error::RecError::InvalidParameter("a class code needs a class model".into()));
+        };
+        sink.class(classes, coded_class(self.class(message, context)?, context))?;
+        self.write_rest(sink, message, context);
+        Ok(())
+    }
+
+    /// Reads a whole message with the chunk's model.
+    fn read(&self, source: &mut RangeSource, model: &ChunkModel, context: &ElementContext) -> Result<Message> {
+        let ChunkModel::Classes(classes) = model else {
+            return Err(corrupt!("a class code needs a class model"));
+        };
+        let class = class_of_coded(source.class(classes)?, context)?;
+        self.read_rest(source, class, context)
+    }
+    /// Writes the rest of the message after its class (codes that override [`Self::write`]
+    /// and [`Self::read`] without a class model need not implement it).
+    fn write_rest(&self, _sink: &mut dyn SymbolSink, _message: &Message, _context: &ElementContext) {}
     /// Reads the rest of a message of class `class` (validated to lie in 1..=127).
-    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, context: &ElementContext) -> Result<Message>;
+    fn read_rest(&self, _source: &mut dyn SymbolSource, _class: u32, _context: &ElementContext) -> Result<Message> {
+        Err(corrupt!("this message code has no class-and-rest form"))
+    }
     /// Appends the universal (version 1) code of the message.
     fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext);
     /// Reads one universal code.
@@ -178,27 +255,80 @@ fn left_fraction(draw_integer: u64) -> u32 {
     (draw_integer >> (53 - PRECISION)) as u32
 }
 
+impl SplitPathCode {
+    /// Walks the path of `heap_index` (depth ≥ 1), calling `visit(level, bucket, stopped,
+    /// bit, left_fraction)` at every level: whether the path stops there, else its bit and the
+    /// left part's P-mass fraction (units of 2⁻²⁴). At depth 127 the stop is implied.
+    fn walk<F: FnMut(u32, bool, bool, u32)>(&self, heap_index: u128, context: &ElementContext, mut visit: F) {
+        let depth = bit_length(heap_index);
+        let mut draws = context.split_draws(self.0);
+        let mut mass = KeptMass::default();
+        for level in 0..depth {
+            let stopped = level + 1 == depth;
+            if stopped {
+                visit(mass.halvings(), true, false, 0);
+                break;
+            }
+            let bit = (heap_index >> (depth - 2 - level)) & 1 == 1;
+            let left = left_fraction(draws.draw(heap_index >> (depth - 1 - level)).integer());
+            visit(mass.halvings(), false, bit, left);
+            mass.keep(if bit { (1 << PRECISION) - left } else { left });
+        }
+    }
+}
+
 impl MessageCode for SplitPathCode {
     fn class(&self, message: &Message, _: &ElementContext) -> Result<u32> {
         node_index(message).map(bit_length).ok_or_else(|| wrong(message, "split path code"))
     }
 
-    fn write_rest(&self, sink: &mut dyn SymbolSink, message: &Message, context: &ElementContext) {
-        let h = node_index(message).unwrap_or(1);
-        let depth = bit_length(h);
-        let mut draws = context.split_draws(self.0);
-        for level in (0..depth - 1).rev() {
-            let draw = draws.draw(h >> (level + 1));
-            sink.binary((h >> level) & 1 == 1, left_fraction(draw.integer()));
+    fn fit(&self, messages: &[Message], contexts: &[ElementContext]) -> Result<ChunkTable> {
+        let mut observations = Vec::new();
+        for (i, (message, context)) in messages.iter().zip(contexts).enumerate() {
+            let h = node_index(message).ok_or_else(|| wrong(message, "split path code").at_element(i))?;
+            self.walk(h, context, |bucket, stopped, _, _| {
+                if bit_length(h) < MAX_DEPTH || !stopped {
+                    observations.push((bucket, stopped))
+                }
+            });
         }
+        Ok(ChunkTable::Stops(HazardTable::fit(observations.into_iter())))
     }
 
-    fn read_rest(&self, source: &mut dyn SymbolSource, class: u32, context: &ElementContext) -> Result<Message> {
+    fn read_table(&self, reader: &mut BitReader<'_>) -> Result<ChunkTable> {
+        Ok(ChunkTable::Stops(HazardTable::read(reader)?))
+    }
+
+    fn write(&self, sink: &mut RangeSink, model: &ChunkModel, message: &Message, context: &ElementContext) -> Result<()> {
+        let ChunkModel::Stops(stops) = model else {
+            return Err(crate::error::RecError::InvalidParameter("a split path code needs a stop model".into()));
+        };
+        let h = node_index(message).ok_or_else(|| wrong(message, "split path code"))?;
+        let depth = bit_length(h);
+        self.walk(h, context, |bucket, stopped, bit, left| {
+            // "0" is stop; the last level's stop is implied.
+            if !(stopped && depth == MAX_DEPTH) {
+                sink.binary(!stopped, stops.stop_probability(bucket));
+            }
+            if !stopped {
+                sink.binary(bit, left);
+            }
+        });
+        Ok(())
+    }
+
+    fn read(&self, source: &mut RangeSource, model: &ChunkModel, context: &ElementContext) -> Result<Message> {
+        let ChunkModel::Stops(stops) = model else {
+            return Err(corrupt!("a split path code needs a stop model"));
+        };
         let mut draws = context.split_draws(self.0);
+        let mut mass = KeptMass::default();
         let mut h: u128 = 1;
-        for _ in 1..class {
-            let draw = draws.draw(h);
-            h = (h << 1) | source.binary(left_fraction(draw.integer()))? as u128;
+        while bit_length(h) < MAX_DEPTH && source.binary(stops.stop_probability(mass.halvings()))? {
+            let left = left_fraction(draws.draw(h).integer());
+            let bit = source.binary(left)?;
+            mass.keep(if bit { (1 << PRECISION) - left } else { left });
+            h = (h << 1) | bit as u128;
         }
         Ok(Message::Node(h))
     }
