@@ -19,7 +19,8 @@ use super::{require_unimodal, Method};
 use super::{gprs_branch, smallest_deficit, Earliest, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
-use crate::random::ElementStream;
+use crate::poisson::NodeArrivals;
+use crate::random::UnitDraw;
 use crate::ratio::DensityRatio;
 
 /// The deepest node: H must fit in 127 bits.
@@ -35,8 +36,9 @@ where
 {
     require_unimodal(ratio, Method::AstarBranch)?;
     let log_max_ratio = ratio.log_max_ratio();
+    let arrivals = NodeArrivals::new(seed, stream_index);
     let mut queue = BinaryHeap::new();
-    let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
+    let root_time = arrivals.first_time(1, 0.0, &TailInterval::WHOLE_LINE);
     // Queue keys are lower bounds ln T − ln r* + inf_B d on the log score of every arrival in
     // the node's subtree.
     queue.push(SearchNode::root(root_time).queued(libm::log(root_time) - log_max_ratio));
@@ -59,9 +61,7 @@ where
                 "A* coding examined max_steps = {max_steps} nodes without proving its best arrival"
             )));
         }
-        let mass = node.interval.mass();
-        let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
-        let point = node.interval.point_at(location, mass)?;
+        let point = arrivals.point_in(node.heap_index, &node.interval)?;
         let sample = proposal.quantile(point);
         let score = libm::log(node.time) - log_max_ratio + ratio.deficit(sample);
         if best.is_none_or(|(best_score, _, _)| score < best_score) {
@@ -73,8 +73,7 @@ where
             (TailInterval { left: point, right: node.interval.right }, sample, node.right_x, 2 * node.heap_index + 1),
         ];
         for (interval, left_x, right_x, heap_index) in children {
-            let exponential = ElementStream::for_node(seed, stream_index, heap_index).next_unit().exponential();
-            let time = node.time + exponential / interval.mass();
+            let time = arrivals.first_time(heap_index, node.time, &interval);
             let bound = libm::log(time) - log_max_ratio + smallest_deficit(ratio, left_x, right_x);
             if bound >= best_score {
                 continue;
@@ -87,8 +86,8 @@ where
 }
 
 /// The location draw of node `heap_index` (its second u64).
-pub fn node_location(seed: u64, stream_index: u64, heap_index: u128) -> crate::random::UnitDraw {
-    ElementStream::for_node(seed, stream_index, heap_index).next_location()
+pub fn node_location(seed: u64, stream_index: u64, heap_index: u128) -> UnitDraw {
+    NodeArrivals::new(seed, stream_index).location(heap_index)
 }
 
 /// Decodes one element from its heap index H ≥ 1 by replaying the split points along its path.
@@ -99,7 +98,7 @@ where
     if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
-    let interval = gprs_branch::replay_path(heap_index, |ancestor| node_location(seed, stream_index, ancestor))?;
-    let location = node_location(seed, stream_index, heap_index);
-    Ok(proposal.quantile(interval.point_at(location, interval.mass())?))
+    let arrivals = NodeArrivals::new(seed, stream_index);
+    let interval = gprs_branch::replay_path(heap_index, |ancestor| arrivals.location(ancestor))?;
+    Ok(proposal.quantile(arrivals.point_in(heap_index, &interval)?))
 }

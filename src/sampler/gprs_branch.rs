@@ -15,6 +15,7 @@ use super::{require_unimodal, Method};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
+use crate::poisson::{Arrival, PoissonProcess};
 use crate::random::{ElementStream, UnitDraw};
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
@@ -34,12 +35,11 @@ where
     let mut search = StretchSearch::new(ratio);
     let mut interval = TailInterval::WHOLE_LINE;
     let mut heap_index: u128 = 1;
-    let mut time = 0.0;
+    // One clock throughout: after a rejection the process restricted to the smaller B continues
+    // from the rejected arrival's time (memorylessness).
+    let mut process = PoissonProcess::new(stream);
     for step in 1..=limit {
-        let (exponential, location) = stream.next_arrival();
-        let mass = interval.mass();
-        time += exponential / mass;
-        let point = interval.point_at(location, mass)?;
+        let Arrival { time, point } = process.next_arrival_in(&interval)?;
         let sample = proposal.quantile(point);
         if search.accepts(time, ratio.deficit(sample))? {
             return Ok(Encoded { sample, steps: step, index: heap_index });
@@ -83,8 +83,8 @@ where
     if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
-    let interval = replay_path(heap_index, |_| stream.next_location())?;
-    let location = stream.next_location();
-    let point = interval.point_at(location, interval.mass())?;
-    Ok(proposal.quantile(point))
+    // The path's arrivals are the stream's first depth − 1; the sample is the next one.
+    let mut process = PoissonProcess::new(stream);
+    let interval = replay_path(heap_index, |_| process.next_location())?;
+    Ok(proposal.quantile(process.next_location_in(&interval)?))
 }

@@ -20,7 +20,7 @@ use super::{require_unimodal, Method};
 use super::{smallest_deficit, Encoded, SearchNode};
 use crate::distribution::{CodingDistribution, TailInterval, TailPoint};
 use crate::error::{RecError, Result};
-use crate::random::ElementStream;
+use crate::poisson::NodeArrivals;
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
 
@@ -61,8 +61,9 @@ where
 {
     require_unimodal(ratio, Method::GprsDyadic)?;
     let mut search = StretchSearch::new(ratio);
+    let arrivals = NodeArrivals::new(seed, stream_index);
     let mut queue = BinaryHeap::new();
-    let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
+    let root_time = arrivals.first_time(1, 0.0, &TailInterval::WHOLE_LINE);
     queue.push(SearchNode::root(root_time).queued(root_time));
     for step in 1..=max_steps {
         // The subtree holding the mode is never pruned (sup r = r* > σ⁻¹(t)), so the queue
@@ -74,13 +75,11 @@ where
                 "the dyadic search reached its depth bound of {MAX_DEPTH} levels"
             )));
         }
-        let mass = node.interval.mass();
-        let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
-        let sample = proposal.quantile(node.interval.point_at(location, mass)?);
+        let sample = proposal.quantile(arrivals.point_in(node.heap_index, &node.interval)?);
         if search.accepts(node.time, ratio.deficit(sample))? {
             return Ok(Encoded { sample, steps: step, index: node.heap_index });
         }
-        let middle = node.interval.midpoint(mass)?;
+        let middle = node.interval.midpoint(node.interval.mass())?;
         let middle_x = end_location(proposal, middle);
         let children = [
             (TailInterval { left: node.interval.left, right: middle }, node.left_x, middle_x, 2 * node.heap_index),
@@ -88,8 +87,7 @@ where
         ];
         for (interval, left_x, right_x, heap_index) in children {
             let best_deficit = smallest_deficit(ratio, left_x, right_x);
-            let exponential = ElementStream::for_node(seed, stream_index, heap_index).next_unit().exponential();
-            let time = node.time + exponential / interval.mass();
+            let time = arrivals.first_time(heap_index, node.time, &interval);
             if !search.would_accept(time, best_deficit)? {
                 continue;
             }
@@ -110,6 +108,5 @@ where
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
     let interval = node_interval(heap_index)?;
-    let location = ElementStream::for_node(seed, stream_index, heap_index).next_location();
-    Ok(proposal.quantile(interval.point_at(location, interval.mass())?))
+    Ok(proposal.quantile(NodeArrivals::new(seed, stream_index).point_in(heap_index, &interval)?))
 }
