@@ -11,17 +11,21 @@
 //! the final draw. An interval too narrow for its floating-point coordinates raises
 //! [`RecError::SearchLimit`] rather than return a sample outside B.
 
+use super::tree;
 use super::{require_unimodal, Method};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
 use crate::poisson::{Arrival, PoissonProcess};
-use crate::random::{ElementStream, UnitDraw};
+use crate::random::ElementStream;
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
 
+/// The split-on-sample path replay, shared with A* coding's decoder.
+pub use super::tree::replay_path;
+
 /// The deepest search: H must fit in 127 bits.
-pub const MAX_DEPTH: u32 = 127;
+pub const MAX_DEPTH: u32 = tree::MAX_DEPTH;
 
 /// Encodes one element; at most `min(max_steps, 127)` arrivals.
 pub fn encode<R, D>(ratio: &R, proposal: &D, stream: &mut ElementStream, max_steps: u64) -> Result<Encoded>
@@ -56,23 +60,6 @@ where
         "branch-and-bound GPRS reached its depth bound of {limit} steps without accepting \
          (max_steps = {max_steps}, hard limit {MAX_DEPTH})"
     )))
-}
-
-/// The interval a split-on-sample search reaches at node H: from the root, each ancestor's
-/// location draw (`draw_of(ancestor heap index)`, called root first) splits the interval and
-/// H's next bit keeps the right part (1) or the left part (0).
-pub fn replay_path<F: FnMut(u128) -> UnitDraw>(heap_index: u128, mut draw_of: F) -> Result<TailInterval> {
-    let depth = 128 - heap_index.leading_zeros();
-    let mut interval = TailInterval::WHOLE_LINE;
-    for level in (0..depth - 1).rev() {
-        let point = interval.point_at(draw_of(heap_index >> (level + 1)), interval.mass())?;
-        if (heap_index >> level) & 1 == 1 {
-            interval.left = point;
-        } else {
-            interval.right = point;
-        }
-    }
-    Ok(interval)
 }
 
 /// Decodes one element from its heap index H ≥ 1.

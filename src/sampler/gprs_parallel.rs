@@ -12,7 +12,8 @@
 
 use std::collections::BinaryHeap;
 
-use super::{Earliest, Encoded};
+use super::tree::Earliest;
+use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
 use crate::poisson::PoissonProcess;
