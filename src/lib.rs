@@ -15,7 +15,8 @@
 //!   ratios: E[depth] = O(KL), sends the heap index H of the search path.
 //!
 //! Modules, in the order of the algorithm: [`random`] (the determinism contract: per-element
-//! PCG streams, draw order, jump-ahead), [`math`] (libm special functions and quadrature),
+//! PCG streams, draw order, jump-ahead), [`poisson`] (the Poisson processes the samplers
+//! search, simulated on those streams), [`math`] (libm special functions and quadrature),
 //! [`distribution`] (families and tail coordinates), [`ratio`] (a pair's density ratio and
 //! superlevel sets), [`pair`] (dispatch over the supported family pairs), [`divergence`]
 //! (KL, D∞, D_CS in bits), [`stretch`] (σ, σ⁻¹ and cheap
@@ -58,6 +59,7 @@ pub mod math;
 pub mod message;
 pub mod method;
 pub mod pair;
+pub mod poisson;
 pub mod random;
 pub mod ratio;
 pub mod sampler;

@@ -28,6 +28,9 @@
 //! 6. **More streams per element:** parallel GPRS gives process j its own generator
 //!    ([`ElementStream::for_process`]) and the tree searches give each node its own
 //!    ([`ElementStream::for_node`]); both mix the element key once more and expand it as in rule 1.
+//!
+//! The samplers draw through [`poisson`](crate::poisson), which simulates the Poisson arrivals
+//! on these streams in this order.
 
 use rand_core::Rng;
 use rand_pcg::Pcg64;

@@ -1,32 +1,85 @@
 //! A* coding with branch-and-bound, splitting on the sample (AS*; Flamich, Markou &
 //! Hernández-Lobato 2022), for 1-D unimodal ratios.
 //!
-//! The same tree of arrivals as branch-and-bound GPRS: node H (root 1) carries the first
-//! arrival of the Poisson process in its interval B_H after its parent's, T_H = T_parent +
-//! E_H/P(B_H), X_H ~ P restricted to B_H; B_H is split at X_H into the children 2H (left part)
-//! and 2H + 1 (right part). A* looks for the arrival with the smallest score T/r(X) — the
-//! Poisson functional representation, so the winner is exactly Q-distributed — visiting nodes
-//! in order of their lower bound T_H / sup_{B_H} r and stopping once that bound reaches the best
-//! score found. Unlike GPRS it cannot stop at the first good arrival, so it examines more nodes.
-//! Scores are compared in logs: ln T − ln r* + d(X); bounds use the smallest deficit in B_H.
+//! The same tree of arrivals as branch-and-bound GPRS ([`tree`]): node H (root 1)
+//! carries the first arrival of the Poisson process in its interval B_H after its parent's,
+//! T_H = T_parent + E_H/P(B_H), X_H ~ P restricted to B_H; B_H is split at X_H into the children
+//! 2H (left part) and 2H + 1 (right part). A* looks for the arrival with the smallest score
+//! T/r(X) — the Poisson functional representation, so the winner is exactly Q-distributed —
+//! visiting nodes in order of their lower bound T_H / sup_{B_H} r and stopping once that bound
+//! reaches the best score found. Unlike GPRS it cannot stop at the first good arrival, so it
+//! examines more nodes. Scores are compared in logs: ln T − ln r* + d(X); bounds use the
+//! smallest deficit in B_H.
 //!
-//! Each node draws from its own stream [`ElementStream::for_node`] (time, then location); the
-//! decoder replays the split points along H's path, one draw per level.
-
-use std::collections::BinaryHeap;
+//! Each node draws from its own stream [`ElementStream::for_node`](crate::random::ElementStream::for_node)
+//! (time, then location); the decoder replays the split points along H's path, one draw per
+//! level.
 
 use crate::message::Message;
+use super::tree::{self, best_first, replay_path, smallest_deficit, BestFirst, SearchNode, Visit};
 use super::{require_unimodal, Method};
-use super::{gprs_branch, smallest_deficit, Earliest, Encoded, SearchNode};
-use crate::distribution::{CodingDistribution, TailInterval};
+use super::Encoded;
+use crate::distribution::CodingDistribution;
 use crate::error::{RecError, Result};
-use crate::random::ElementStream;
+use crate::poisson::NodeArrivals;
+use crate::random::UnitDraw;
 use crate::ratio::DensityRatio;
 
 /// The deepest node: H must fit in 127 bits.
-pub const MAX_DEPTH: u32 = 127;
+pub const MAX_DEPTH: u32 = tree::MAX_DEPTH;
 /// Default bound on the nodes one element's search may examine (2¹⁶).
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
+
+/// The A* search: keyed by a lower bound on the log score of every arrival in a node's
+/// subtree, ln T_H − ln r* + inf_{B_H} d; it stops once that bound reaches the best score.
+struct AStar<'a, R: DensityRatio + ?Sized, D: ?Sized> {
+    ratio: &'a R,
+    proposal: &'a D,
+    log_max_ratio: f64,
+    max_steps: u64,
+    /// (log score, sample, heap index) of the best arrival so far.
+    best: Option<(f64, f64, u128)>,
+}
+
+impl<R: DensityRatio + ?Sized, D: CodingDistribution + ?Sized> BestFirst for AStar<'_, R, D> {
+    type Found = Encoded;
+
+    fn settle(&mut self, smallest_key: Option<f64>, examined: u64) -> Option<Result<Encoded>> {
+        // No queued subtree can beat the best arrival (or none is left): it is the argmin.
+        let (score, sample, index) = self.best?;
+        smallest_key
+            .is_none_or(|bound| bound >= score)
+            .then_some(Ok(Encoded { sample, steps: examined, message: Message::Node(index) }))
+    }
+
+    fn examine(&mut self, node: &SearchNode, arrivals: &NodeArrivals, step: u64) -> Result<Visit<Encoded>> {
+        if step > self.max_steps {
+            return Err(RecError::SearchLimit(format!(
+                "A* coding examined max_steps = {} nodes without proving its best arrival",
+                self.max_steps
+            )));
+        }
+        let point = arrivals.point_in(node.heap_index, &node.interval)?;
+        let sample = self.proposal.quantile(point);
+        let score = libm::log(node.time) - self.log_max_ratio + self.ratio.deficit(sample);
+        if self.best.is_none_or(|(best_score, _, _)| score < best_score) {
+            self.best = Some((score, sample, node.heap_index));
+        }
+        // Split on the sample: its own x bounds the ratio at the children's shared end.
+        Ok(Visit::Split(point, sample))
+    }
+
+    fn priority(&self, child: &SearchNode) -> Result<Option<f64>> {
+        let best_score = self.best.map_or(f64::INFINITY, |(score, _, _)| score);
+        let bound =
+            libm::log(child.time) - self.log_max_ratio + smallest_deficit(self.ratio, child.left_x, child.right_x);
+        Ok(if bound >= best_score { None } else { Some(bound) })
+    }
+
+    fn too_deep(&self) -> RecError {
+        RecError::SearchLimit(format!("A* coding reached its depth bound of {MAX_DEPTH} levels"))
+    }
+}
 
 /// Encodes one element; at most `max_steps` nodes are examined.
 pub fn encode<R, D>(ratio: &R, proposal: &D, seed: u64, stream_index: u64, max_steps: u64) -> Result<Encoded>
@@ -35,61 +88,13 @@ where
     D: CodingDistribution + ?Sized,
 {
     require_unimodal(ratio, Method::AstarBranch)?;
-    let log_max_ratio = ratio.log_max_ratio();
-    let mut queue = BinaryHeap::new();
-    let root_time = ElementStream::for_node(seed, stream_index, 1).next_unit().exponential();
-    // Queue keys are lower bounds ln T − ln r* + inf_B d on the log score of every arrival in
-    // the node's subtree.
-    queue.push(SearchNode::root(root_time).queued(libm::log(root_time) - log_max_ratio));
-    // (log score, sample, heap index) of the best arrival so far.
-    let mut best: Option<(f64, f64, u128)> = None;
-    let mut step = 0u64;
-    while let Some(Earliest { key: bound, item: node, .. }) = queue.pop() {
-        if let Some((score, sample, heap_index)) = best {
-            if bound >= score {
-                return Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) });
-            }
-        }
-        // A node below the deepest level is only an error once the search actually needs it.
-        if node.heap_index >> MAX_DEPTH != 0 {
-            return Err(RecError::SearchLimit(format!("A* coding reached its depth bound of {MAX_DEPTH} levels")));
-        }
-        step += 1;
-        if step > max_steps {
-            return Err(RecError::SearchLimit(format!(
-                "A* coding examined max_steps = {max_steps} nodes without proving its best arrival"
-            )));
-        }
-        let mass = node.interval.mass();
-        let location = ElementStream::for_node(seed, stream_index, node.heap_index).next_location();
-        let point = node.interval.point_at(location, mass)?;
-        let sample = proposal.quantile(point);
-        let score = libm::log(node.time) - log_max_ratio + ratio.deficit(sample);
-        if best.is_none_or(|(best_score, _, _)| score < best_score) {
-            best = Some((score, sample, node.heap_index));
-        }
-        let best_score = best.expect("set above").0;
-        let children = [
-            (TailInterval { left: node.interval.left, right: point }, node.left_x, sample, 2 * node.heap_index),
-            (TailInterval { left: point, right: node.interval.right }, sample, node.right_x, 2 * node.heap_index + 1),
-        ];
-        for (interval, left_x, right_x, heap_index) in children {
-            let exponential = ElementStream::for_node(seed, stream_index, heap_index).next_unit().exponential();
-            let time = node.time + exponential / interval.mass();
-            let bound = libm::log(time) - log_max_ratio + smallest_deficit(ratio, left_x, right_x);
-            if bound >= best_score {
-                continue;
-            }
-            queue.push(SearchNode { time, heap_index, interval, left_x, right_x }.queued(bound));
-        }
-    }
-    let (_, sample, heap_index) = best.expect("the root is always examined");
-    Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) })
+    let mut astar = AStar { ratio, proposal, log_max_ratio: ratio.log_max_ratio(), max_steps, best: None };
+    best_first(&mut astar, NodeArrivals::new(seed, stream_index))
 }
 
 /// The location draw of node `heap_index` (its second u64).
-pub fn node_location(seed: u64, stream_index: u64, heap_index: u128) -> crate::random::UnitDraw {
-    ElementStream::for_node(seed, stream_index, heap_index).next_location()
+pub fn node_location(seed: u64, stream_index: u64, heap_index: u128) -> UnitDraw {
+    NodeArrivals::new(seed, stream_index).location(heap_index)
 }
 
 /// Decodes one element from its heap index H ≥ 1 by replaying the split points along its path.
@@ -100,7 +105,7 @@ where
     if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
-    let interval = gprs_branch::replay_path(heap_index, |ancestor| node_location(seed, stream_index, ancestor))?;
-    let location = node_location(seed, stream_index, heap_index);
-    Ok(proposal.quantile(interval.point_at(location, interval.mass())?))
+    let arrivals = NodeArrivals::new(seed, stream_index);
+    let interval = replay_path(heap_index, |ancestor| arrivals.location(ancestor))?;
+    Ok(proposal.quantile(arrivals.point_in(heap_index, &interval)?))
 }

@@ -1,7 +1,8 @@
 //! Global greedy Poisson rejection sampling (Flamich 2023, Algorithm "GPRS").
 //!
-//! Simulate the Poisson process (T_n, X_n): T_n = T_{n−1} + E_n with E_n ~ Exp(1) and
-//! X_n ~ P, and accept the first arrival under the stretched graph, r(X_n) ≥ σ⁻¹(T_n).
+//! Simulate the Poisson process (T_n, X_n) of [`poisson`](crate::poisson): T_n = T_{n−1} + E_n
+//! with E_n ~ Exp(1) and X_n ~ P, and accept the first arrival under the stretched graph,
+//! r(X_n) ≥ σ⁻¹(T_n).
 //! The accepted X_N is distributed exactly as Q, E[N] = r* = 2^D∞ and the code of N costs
 //! about KL + log₂(KL + 1) + O(1) bits. The decoder jumps to arrival N in O(log N).
 
@@ -9,6 +10,7 @@ use crate::message::Message;
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
+use crate::poisson::PoissonProcess;
 use crate::random::ElementStream;
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
@@ -23,13 +25,11 @@ where
     D: CodingDistribution + ?Sized,
 {
     let mut search = StretchSearch::new(ratio);
-    let mut time = 0.0;
+    let mut process = PoissonProcess::new(stream);
     for step in 1..=max_steps {
-        let (exponential, location) = stream.next_arrival();
-        time += exponential;
-        let point = TailInterval::WHOLE_LINE.point_at(location, 1.0)?;
-        let sample = proposal.quantile(point);
-        if search.accepts(time, ratio.deficit(sample))? {
+        let arrival = process.next_arrival()?;
+        let sample = proposal.quantile(arrival.point);
+        if search.accepts(arrival.time, ratio.deficit(sample))? {
             return Ok(Encoded { sample, steps: step, message: Message::Arrival(step) });
         }
     }
@@ -49,8 +49,7 @@ where
     if index == 0 || index > u64::MAX as u128 {
         return Err(RecError::CorruptStream(format!("arrival index {index} is out of range")));
     }
-    stream.skip_arrivals(index as u64 - 1);
-    let location = stream.next_location();
-    let point = TailInterval::WHOLE_LINE.point_at(location, 1.0)?;
-    Ok(proposal.quantile(point))
+    let mut process = PoissonProcess::new(stream);
+    process.skip_to(index as u64);
+    Ok(proposal.quantile(process.next_location_in(&TailInterval::WHOLE_LINE)?))
 }

@@ -12,16 +12,21 @@
 //! [`RecError::SearchLimit`] rather than return a sample outside B.
 
 use crate::message::Message;
+use super::tree;
 use super::{require_unimodal, Method};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
-use crate::random::{ElementStream, UnitDraw};
+use crate::poisson::{Arrival, PoissonProcess};
+use crate::random::ElementStream;
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
 
+/// The split-on-sample path replay, shared with A* coding's decoder.
+pub use super::tree::replay_path;
+
 /// The deepest search: H must fit in 127 bits.
-pub const MAX_DEPTH: u32 = 127;
+pub const MAX_DEPTH: u32 = tree::MAX_DEPTH;
 
 /// Encodes one element; at most `min(max_steps, 127)` arrivals.
 pub fn encode<R, D>(ratio: &R, proposal: &D, stream: &mut ElementStream, max_steps: u64) -> Result<Encoded>
@@ -35,12 +40,11 @@ where
     let mut search = StretchSearch::new(ratio);
     let mut interval = TailInterval::WHOLE_LINE;
     let mut heap_index: u128 = 1;
-    let mut time = 0.0;
+    // One clock throughout: after a rejection the process restricted to the smaller B continues
+    // from the rejected arrival's time (memorylessness).
+    let mut process = PoissonProcess::new(stream);
     for step in 1..=limit {
-        let (exponential, location) = stream.next_arrival();
-        let mass = interval.mass();
-        time += exponential / mass;
-        let point = interval.point_at(location, mass)?;
+        let Arrival { time, point } = process.next_arrival_in(&interval)?;
         let sample = proposal.quantile(point);
         if search.accepts(time, ratio.deficit(sample))? {
             return Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) });
@@ -59,23 +63,6 @@ where
     )))
 }
 
-/// The interval a split-on-sample search reaches at node H: from the root, each ancestor's
-/// location draw (`draw_of(ancestor heap index)`, called root first) splits the interval and
-/// H's next bit keeps the right part (1) or the left part (0).
-pub fn replay_path<F: FnMut(u128) -> UnitDraw>(heap_index: u128, mut draw_of: F) -> Result<TailInterval> {
-    let depth = 128 - heap_index.leading_zeros();
-    let mut interval = TailInterval::WHOLE_LINE;
-    for level in (0..depth - 1).rev() {
-        let point = interval.point_at(draw_of(heap_index >> (level + 1)), interval.mass())?;
-        if (heap_index >> level) & 1 == 1 {
-            interval.left = point;
-        } else {
-            interval.right = point;
-        }
-    }
-    Ok(interval)
-}
-
 /// Decodes one element from its heap index H ≥ 1.
 pub fn decode<D>(proposal: &D, stream: &mut ElementStream, heap_index: u128) -> Result<f64>
 where
@@ -84,8 +71,8 @@ where
     if heap_index == 0 || heap_index >> MAX_DEPTH != 0 {
         return Err(RecError::CorruptStream(format!("heap index {heap_index} is out of range")));
     }
-    let interval = replay_path(heap_index, |_| stream.next_location())?;
-    let location = stream.next_location();
-    let point = interval.point_at(location, interval.mass())?;
-    Ok(proposal.quantile(point))
+    // The path's arrivals are the stream's first depth − 1; the sample is the next one.
+    let mut process = PoissonProcess::new(stream);
+    let interval = replay_path(heap_index, |_| process.next_location())?;
+    Ok(proposal.quantile(process.next_location_in(&interval)?))
 }

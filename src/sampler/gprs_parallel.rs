@@ -13,9 +13,11 @@
 use std::collections::BinaryHeap;
 
 use crate::message::Message;
-use super::{Earliest, Encoded};
+use super::tree::Earliest;
+use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
+use crate::poisson::PoissonProcess;
 use crate::random::ElementStream;
 use crate::ratio::DensityRatio;
 use crate::stretch::StretchSearch;
@@ -55,27 +57,25 @@ where
             "processes = {processes}; processes must lie in [1, {MAX_PROCESSES}]"
         )));
     }
-    let rate_scale = processes as f64;
-    let mut streams: Vec<ElementStream> =
-        (0..processes).map(|j| ElementStream::for_process(seed, stream_index, j)).collect();
+    let mut lanes: Vec<PoissonProcess> = (0..processes)
+        .map(|j| PoissonProcess::superposed(ElementStream::for_process(seed, stream_index, j), processes))
+        .collect();
+    // Each process ("lane") is queued by the time of its next arrival; its location is drawn
+    // only once that arrival is the earliest of all (still time, then location, per stream).
     let mut queue = BinaryHeap::with_capacity(processes as usize);
-    for (j, stream) in streams.iter_mut().enumerate() {
-        let time = rate_scale * stream.next_unit().exponential();
+    for (j, lane) in lanes.iter_mut().enumerate() {
         // Item: (process, arrival index within it).
-        queue.push(Earliest { key: time, tie: j as u128, item: (j as u32, 1u64) });
+        queue.push(Earliest { key: lane.next_time(), tie: j as u128, item: (j as u32, 1u64) });
     }
     let mut search = StretchSearch::new(ratio);
     for step in 1..=max_steps {
-        let Earliest { key: time, item: (process, arrival), .. } =
-            queue.pop().expect("one pending arrival per process");
-        let stream = &mut streams[process as usize];
-        let point = TailInterval::WHOLE_LINE.point_at(stream.next_unit(), 1.0)?;
-        let sample = proposal.quantile(point);
+        let Earliest { key: time, item: (j, arrival), .. } = queue.pop().expect("one pending arrival per process");
+        let lane = &mut lanes[j as usize];
+        let sample = proposal.quantile(lane.next_point()?);
         if search.accepts(time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, message: Message::ProcessArrival { process, arrival } });
+            return Ok(Encoded { sample, steps: step, message: Message::ProcessArrival { process: j, arrival } });
         }
-        let next_time = time + rate_scale * stream.next_unit().exponential();
-        queue.push(Earliest { key: next_time, tie: process as u128, item: (process, arrival + 1) });
+        queue.push(Earliest { key: lane.next_time(), tie: j as u128, item: (j, arrival + 1) });
     }
     Err(RecError::SearchLimit(format!(
         "parallel GPRS examined max_steps = {max_steps} arrivals over {processes} processes \
@@ -96,8 +96,7 @@ where
             "process {process} / arrival {arrival} is out of range for {processes} processes"
         )));
     }
-    let mut stream = ElementStream::for_process(seed, stream_index, process);
-    stream.skip_arrivals(arrival - 1);
-    let point = TailInterval::WHOLE_LINE.point_at(stream.next_location(), 1.0)?;
-    Ok(proposal.quantile(point))
+    let mut lane = PoissonProcess::superposed(ElementStream::for_process(seed, stream_index, process), processes);
+    lane.skip_to(arrival);
+    Ok(proposal.quantile(lane.next_location_in(&TailInterval::WHOLE_LINE)?))
 }

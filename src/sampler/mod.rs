@@ -12,10 +12,8 @@ pub mod gprs_branch;
 pub mod gprs_dyadic;
 pub mod gprs_parallel;
 pub mod pfr;
+pub mod tree;
 
-use std::cmp::Ordering;
-
-use crate::distribution::TailInterval;
 use crate::error::{RecError, Result};
 use crate::message::Message;
 use crate::ratio::DensityRatio;
@@ -31,35 +29,6 @@ pub struct Encoded {
     pub steps: u64,
     /// What the element sends.
     pub message: Message,
-}
-
-/// A pending node of a tree search over intervals (dyadic GPRS, A* coding): the first arrival
-/// of the process in `interval` after its parent's, at `time`, with x at the interval's ends
-/// (±∞ at the ends of the line) for bounding the ratio inside it.
-pub(crate) struct SearchNode {
-    pub time: f64,
-    pub heap_index: u128,
-    pub interval: TailInterval,
-    pub left_x: f64,
-    pub right_x: f64,
-}
-
-impl SearchNode {
-    /// The root: the whole line at the first arrival `time`.
-    pub fn root(time: f64) -> Self {
-        SearchNode {
-            time,
-            heap_index: 1,
-            interval: TailInterval::WHOLE_LINE,
-            left_x: f64::NEG_INFINITY,
-            right_x: f64::INFINITY,
-        }
-    }
-
-    /// The heap entry of this node with priority `key` (ties broken by heap index).
-    pub fn queued(self, key: f64) -> Earliest<SearchNode> {
-        Earliest { key, tie: self.heap_index, item: self }
-    }
 }
 
 /// Fails with [`RecError::UnsupportedMethod`] unless the ratio is unimodal, which the
@@ -82,42 +51,5 @@ pub(crate) fn global_search_advice<R: DensityRatio + ?Sized>(ratio: &R) -> &'sta
         "raise max_steps or use method=\"gprs-bb\""
     } else {
         "raise max_steps (the ratio is not unimodal, so the branch-and-bound methods do not apply)"
-    }
-}
-
-/// The smallest deficit of a unimodal ratio on (left_x, right_x): 0 when the interval holds the
-/// mode, else the deficit at the end nearest to it (the largest ratio in the interval).
-pub(crate) fn smallest_deficit<R: DensityRatio + ?Sized>(ratio: &R, left_x: f64, right_x: f64) -> f64 {
-    let mode = ratio.mode();
-    if left_x < mode && mode < right_x {
-        0.0
-    } else {
-        ratio.deficit(left_x).min(ratio.deficit(right_x))
-    }
-}
-
-/// An entry of a min-heap (`std::collections::BinaryHeap` is a max-heap): ordered so that the
-/// smallest `key` pops first, ties broken by the smaller `tie` (a process or heap index), which
-/// keeps the search order — and so the result — deterministic.
-pub(crate) struct Earliest<T> {
-    pub key: f64,
-    pub tie: u128,
-    pub item: T,
-}
-
-impl<T> PartialEq for Earliest<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl<T> Eq for Earliest<T> {}
-impl<T> PartialOrd for Earliest<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Earliest<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.total_cmp(&self.key).then(other.tie.cmp(&self.tie))
     }
 }

@@ -9,8 +9,9 @@
 
 use crate::message::Message;
 use super::Encoded;
-use crate::distribution::{CodingDistribution, TailInterval};
+use crate::distribution::CodingDistribution;
 use crate::error::{RecError, Result};
+use crate::poisson::PoissonProcess;
 use crate::random::ElementStream;
 use crate::ratio::DensityRatio;
 
@@ -21,14 +22,12 @@ where
     D: CodingDistribution + ?Sized,
 {
     let log_max_ratio = ratio.log_max_ratio();
-    let mut time = 0.0;
+    let mut process = PoissonProcess::new(stream);
     let mut best: Option<(f64, f64, u64)> = None; // (log score, sample, index)
     for step in 1..=max_steps {
-        let (exponential, location) = stream.next_arrival();
-        time += exponential;
-        let log_time = libm::log(time);
-        let point = TailInterval::WHOLE_LINE.point_at(location, 1.0)?;
-        let sample = proposal.quantile(point);
+        let arrival = process.next_arrival()?;
+        let log_time = libm::log(arrival.time);
+        let sample = proposal.quantile(arrival.point);
         let score = log_time - log_max_ratio + ratio.deficit(sample);
         let (best_score, best_sample, best_index) = match best {
             Some(current) if current.0 <= score => current,
