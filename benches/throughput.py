@@ -2,7 +2,9 @@
 
 For each workload, method and thread setting (1 and all cores), encodes one sample from each
 of COUNT targets, serializes, decodes, checks that the decoded samples equal ``enc.samples``
-bit for bit, and prints samples/second. Workloads:
+bit for bit, and prints samples/second and the whole stream's bits per sample. The same
+samples are also written as a format version 1 stream (untimed) and decoded in the same run,
+so the two decoders are compared side by side. Workloads:
 
 * ``normal``: the default workload of ``python -m rec_fast demo`` — Gaussian targets with KL
   spread around 4 bits (``rec_fast.__main__.default_workload``) against N(0, 1);
@@ -69,18 +71,26 @@ def measure(name: str, method: str, threads: int | None, count: int, seed: int) 
     start = time.perf_counter()
     decoded = rf.decode(data, P, threads=threads)
     decode_seconds = time.perf_counter() - start
+    # The same samples in a version-1 stream (Elias delta codes), decoded in the same run.
+    data_v1 = rf.encode(Q, P, seed=7, method=method, threads=threads, format_version=1).to_bytes()
+    start = time.perf_counter()
+    decoded_v1 = rf.decode(data_v1, P, threads=threads)
+    decode_v1_seconds = time.perf_counter() - start
     identical = decoded.shape == enc.samples.shape and bool(
-        np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64)))
+        np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64))) and bool(
+        np.array_equal(decoded_v1.view(np.uint64), enc.samples.view(np.uint64)))
     return {
         "workload": name,
         "method": method,
         "threads": "all" if threads is None else str(threads),
         "count": count,
         "kl": float(np.mean(kl)),
-        "bits": float(np.mean(enc.bits)),
+        "bits": 8 * len(data) / count,
+        "bits_v1": 8 * len(data_v1) / count,
         "steps": float(np.mean(enc.steps)),
         "encode": count / encode_seconds,
         "decode": count / decode_seconds,
+        "decode_v1": count / decode_v1_seconds,
         "identical": identical,
     }
 
@@ -103,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rec_fast {getattr(rf, '__version__', '?')}, {os.cpu_count()} logical CPUs; "
           f"threads=all means threads=None")
     header = (f"{'workload':<18} {'method':<13} {'threads':>7} {'count':>10} {'KL bits':>8} {'bits':>7} "
-              f"{'steps':>9} {'encode/s':>12} {'decode/s':>12}  round trip")
+              f"{'bits v1':>7} {'steps':>9} {'encode/s':>12} {'decode/s':>12} {'v1 dec/s':>12} {'v2/v1':>6}  round trip")
     print(header)
     print("-" * len(header))
     ok = True
@@ -115,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
                 row = measure(name, method, threads, count, arguments.seed)
                 ok &= row["identical"]
                 print(f"{row['workload']:<18} {row['method']:<13} {row['threads']:>7} {row['count']:>10,} "
-                      f"{row['kl']:>8.3f} {row['bits']:>7.3f} {row['steps']:>9.2f} {row['encode']:>12,.0f} "
-                      f"{row['decode']:>12,.0f}  {'bit-identical' if row['identical'] else 'MISMATCH'}",
+                      f"{row['kl']:>8.3f} {row['bits']:>7.3f} {row['bits_v1']:>7.3f} {row['steps']:>9.2f} "
+                      f"{row['encode']:>12,.0f} {row['decode']:>12,.0f} {row['decode_v1']:>12,.0f} "
+                      f"{row['decode'] / row['decode_v1']:>6.2f}  {'bit-identical' if row['identical'] else 'MISMATCH'}",
                       flush=True)
     if not ok:
         print("error: decode did not reproduce enc.samples bit for bit", file=sys.stderr)

@@ -76,3 +76,50 @@ const GOLDEN_GPRS: &str = "5245434601010101e807000000000000000000000000000000000
 const GOLDEN_GPRS_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfe0fdb705de5249, 0x3fd73604d0697324, 0x4000bb80127787d6];
 const GOLDEN_BB: &str = "5245434601020101e807000000000000000000000000000000000000020200000000000000020000000000000004000000000000000b00000000000000b2e042b9a1a5";
 const GOLDEN_BB_SAMPLES: [u64; 4] = [0x3ff4c96b81cfe4bc, 0xbfd93647a99d9141, 0x3fd73604d0697324, 0x4000bb80127787d6];
+
+/// A version-2 stream of 300 elements with every method, in two chunks (256 and 44 elements;
+/// the first range-coded). Pinned by length and CRC-32 of the bytes and of the samples' bits.
+fn golden_v2(method: Method) -> (usize, u32, u32, Vec<&'static str>) {
+    use rec_fast::code::container::{crc32, summary};
+    use rec_fast::codec::{decode_from_bytes, encode_to_bytes};
+    let count = 300;
+    let target_loc: Vec<f64> = (0..count).map(|i| (i as f64 * 0.7).sin() * 1.5).collect();
+    let target_scale: Vec<f64> = (0..count).map(|i| 0.03 + 0.09 * ((i * 37) % 100) as f64 / 100.0).collect();
+    let proposal_loc = vec![0.0; count];
+    let proposal_scale = vec![1.0; count];
+    let normal = rec_fast::distribution::Family::Normal;
+    let pairs = Pairs {
+        target: Distributions { family: normal, first: &target_loc, second: &target_scale },
+        proposal: Distributions { family: normal, first: &proposal_loc, second: &proposal_scale },
+    };
+    let mut settings = EncodeSettings::new(method, 2024);
+    settings.chunk_elements = 256;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let encoding = encode_to_bytes(&pairs, &settings, vec![count as u64], &stop).unwrap();
+    let decoded = decode_from_bytes(&encoding.bytes, &pairs.proposal, None).unwrap();
+    let bits: Vec<u8> = decoded.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect();
+    assert_eq!(decoded.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+               encoding.samples.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+    let codings = summary(&encoding.bytes).unwrap().chunks.iter().map(|c| c.coding).collect();
+    (encoding.bytes.len(), crc32(&encoding.bytes), crc32(&bits), codings)
+}
+
+#[test]
+fn golden_v2_streams_with_range_coded_chunks() {
+    for (method, expected) in GOLDEN_V2 {
+        let (length, bytes_crc, samples_crc, codings) = golden_v2(method);
+        // The 44-element chunk may be cheaper in the universal coding.
+        assert_eq!((codings.len(), codings[0]), (2, "range"), "{}", method.name());
+        assert_eq!((length, bytes_crc, samples_crc), expected, "{}", method.name());
+    }
+}
+
+/// (method, (stream length, CRC-32 of the stream, CRC-32 of the samples' bits)).
+const GOLDEN_V2: [(Method, (usize, u32, u32)); 6] = [
+    (Method::Gprs, (274, 0xef475193, 0x9a183e6b)),
+    (Method::GprsBranch, (287, 0x3f43fed6, 0x26751505)),
+    (Method::Pfr, (272, 0xb412bf90, 0x14319a71)),
+    (Method::GprsParallel, (285, 0x6f7be890, 0x7b5f622e)),
+    (Method::GprsDyadic, (268, 0xa949dc78, 0x766913d3)),
+    (Method::AstarBranch, (282, 0xa3e37e71, 0x95977085)),
+];

@@ -6,7 +6,7 @@
 //! `DefaultRangeEncoder` / `DefaultRangeDecoder` (32-bit words, 64-bit state). A message code
 //! only sees the narrow [`SymbolSink`] / [`SymbolSource`] interface:
 //!
-//! * `raw_bits(value, count)`: `count` fair bits (a uniform model over 2^b, b ≤ 16 per symbol);
+//! * `raw_bits(value, count)`: `count` fair bits (a uniform model over 2ᵗ, t ≤ 16 per symbol);
 //! * `uniform(value, range)`: a uniform symbol in [0, range), range ≤ 2¹⁶;
 //! * `binary(bit, zero_probability)`: one bit with P(0) = zero_probability · 2⁻²⁴.
 //!
@@ -77,6 +77,37 @@ impl DecoderModel<PRECISION> for Binary {
         } else {
             (true, self.zero, NonZeroU32::new(ONE - self.zero).unwrap_or(NonZeroU32::MIN))
         }
+    }
+}
+
+/// The uniform model over 2ᵗ symbols (1 ≤ t ≤ 16): each has probability 2^(24−t), so coding
+/// is shifts, not the divisions of a general uniform model (the distribution is the same).
+#[derive(Clone, Copy, Debug)]
+struct FairBits {
+    shift: u32,
+}
+
+impl EntropyModel<PRECISION> for FairBits {
+    type Symbol = u32;
+    type Probability = u32;
+}
+
+impl EncoderModel<PRECISION> for FairBits {
+    #[inline]
+    fn left_cumulative_and_probability(&self, symbol: impl Borrow<u32>) -> Option<(u32, NonZeroU32)> {
+        let symbol = *symbol.borrow();
+        if symbol >= ONE >> self.shift {
+            return None;
+        }
+        Some((symbol << self.shift, NonZeroU32::new(1 << self.shift)?))
+    }
+}
+
+impl DecoderModel<PRECISION> for FairBits {
+    #[inline]
+    fn quantile_function(&self, quantile: u32) -> (u32, u32, NonZeroU32) {
+        let symbol = quantile >> self.shift;
+        (symbol, symbol << self.shift, NonZeroU32::new(1 << self.shift).unwrap_or(NonZeroU32::MIN))
     }
 }
 
@@ -165,8 +196,8 @@ impl SymbolSink for RangeSink {
         while remaining > 0 {
             let take = remaining.min(RAW_BITS_PER_SYMBOL);
             remaining -= take;
-            let piece = ((value >> remaining) & ((1u64 << take) - 1)) as usize;
-            self.encode(piece, UniformModel::<u32, PRECISION>::new(1 << take));
+            let piece = ((value >> remaining) & ((1u64 << take) - 1)) as u32;
+            self.encode(piece, FairBits { shift: PRECISION as u32 - take });
         }
     }
 
@@ -232,7 +263,7 @@ impl SymbolSource for RangeSource {
         while remaining > 0 {
             let take = remaining.min(RAW_BITS_PER_SYMBOL);
             remaining -= take;
-            value = (value << take) | self.decode(UniformModel::<u32, PRECISION>::new(1 << take))? as u64;
+            value = (value << take) | self.decode(FairBits { shift: PRECISION as u32 - take })? as u64;
         }
         Ok(value)
     }
