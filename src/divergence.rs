@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn channel_simulation_divergence_test_vectors() {
         use crate::ratio::NormalRatio;
-        // DESIGN §7, in nats.
+        // docs/test-vectors.md, in nats.
         let p = Normal::new(0.0, 1.0).unwrap();
         for (loc, scale, dcs_nats) in
             [(1.0, 0.25, 1.779_750), (1.0, 0.5, 1.202_182), (0.5, 0.5, 0.747_345), (0.0, 0.5f64.sqrt(), 0.283_267)]

@@ -1,6 +1,6 @@
 //! The stretch function σ and its inverse, and the cheap accept/reject decisions built on them.
 //!
-//! σ(h) = ∫₀^h dη / g(η) with g(η) = w_Q(η) − η·w_P(η) (DESIGN §1). Its inverse h(t) = σ⁻¹(t)
+//! σ(h) = ∫₀^h dη / g(η) with g(η) = w_Q(η) − η·w_P(η) (docs/methods.md). Its inverse h(t) = σ⁻¹(t)
 //! solves the autonomous ODE dh/dt = g(h), h(0) = 0. An arrival (t, x) is under the stretched
 //! graph iff r(x) ≥ σ⁻¹(t) iff σ(r(x)) ≥ t.
 //!
@@ -19,7 +19,7 @@
 //! is below a relative tolerance ([`SEARCH_TOLERANCE`] inside searches, [`ACCURATE_TOLERANCE`]
 //! for the public σ and σ⁻¹).
 //!
-//! # Deciding most arrivals without the quadrature (DESIGN §8)
+//! # Deciding most arrivals without the quadrature
 //! A search ([`StretchSearch`]) keeps an **anchor**: an exact point (t₀, h₀) of the curve with
 //! g₀ = g(h₀) and w₀ = w_P(h₀). Because g is convex and decreasing (g′ = −w_P, w_P decreasing),
 //! for t ≥ t₀ the ODE comparison principle brackets h(t) between closed-form solutions:
@@ -422,7 +422,7 @@ mod tests {
 
     #[test]
     fn stretched_ratio_matches_design_vectors() {
-        // φ(x) = σ(r(x)) for the talk's running example (DESIGN §7).
+        // φ(x) = σ(r(x)) for the talk's running example (docs/test-vectors.md).
         let ratio = talk_pair();
         let stretch = Stretch::new(&ratio);
         for (x, phi) in [(0.412060, 0.288494), (0.814070, 9.96281), (1.417085, 4.42092), (2.0, 0.00993810)] {

@@ -1,7 +1,7 @@
 //! Distributions on the real line and their *tail coordinates*.
 //!
 //! The branch-and-bound samplers work in the coding distribution's CDF coordinates
-//! (DESIGN §2): an interval of the real line is a pair of probabilities, and drawing from P
+//! (docs/methods.md): an interval of the real line is a pair of probabilities, and drawing from P
 //! restricted to the interval is drawing a uniform probability inside it and mapping it
 //! back with the quantile. To keep relative precision deep in *either* tail, a point is
 //! stored as the smaller of its two tail probabilities: F(x) left of the median, 1 − F(x)

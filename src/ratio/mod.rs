@@ -4,7 +4,7 @@
 //! by the ratio value h = r*·e^{−s}: the superlevel set {r ≥ h} is {d(x) ≤ s}, and near the
 //! mode (h → r*) the deficit keeps full relative precision where `r* − h` would cancel.
 //!
-//! For a superlevel height h the core needs (DESIGN §1):
+//! For a superlevel height h the core needs (notation of docs/methods.md):
 //! * w_P(h) = P[r ≥ h] and w_Q(h) = Q[r ≥ h];
 //! * the *gap* g(h) = w_Q(h) − h·w_P(h) = ∫_h^∞ w_P, the right-hand side of the stretch ODE.
 //!   g is convex and decreasing with g(0) = 1, g′ = −w_P and g(r*) = 0.

@@ -12,7 +12,7 @@ use crate::math::{legendre_8, normal_mass_around, normal_sf, LN_SQRT_2PI};
 /// r = (b − a)/(d − c) = r* on [c, d] and 0 elsewhere, so every superlevel set below r* is
 /// [c, d] itself: w_P = w = (d − c)/(b − a), w_Q = 1 and g(h) = 1 − h·w. The stretch function
 /// is closed form, σ⁻¹(t) = (1 − e^{−wt})/w, global GPRS accepts the first arrival inside
-/// [c, d] (N ~ Geometric(w)), and KL = D∞ = D_CS = −ln w (DESIGN §7).
+/// [c, d] (N ~ Geometric(w)), and KL = D∞ = D_CS = −ln w (docs/test-vectors.md).
 #[derive(Clone, Copy, Debug)]
 pub struct UniformRatio {
     /// The target Q.
