@@ -60,30 +60,31 @@ def test_global_steps_match_two_to_the_max_divergence(grid_encodings, entry):
 
 
 def test_codelength_table_and_bounds(grid_encodings, capsys):
-    """Mean payload bits between KL and KL + log₂(KL + 1) + 6 on every pair (printed as a table).
+    """The whole stream, header included, costs at most KL + log₂(KL + 1) + 3 bits per element
+    on every pair and method (printed as a table, with the payload's mean share).
 
-    Global GPRS sends N with an Elias delta code. Branch-and-bound sends its depth D (Elias delta)
-    and its path, raw or arithmetic-coded with the kept P-mass fractions as probabilities: the
-    raw path alone (D − 1 ≈ 0.8–1.4·KL bits) would exceed the bound beyond KL ≈ 8 bits.
+    Global GPRS sends N, branch-and-bound its depth D and its path, range-coded in chunks with
+    fitted models; the header and models are amortised over the 20,000 elements. The smallest
+    margin on the grid is about 0.8 bits (parallel GPRS, which adds log₂ J = 2 bits for its
+    process, on the near-identical pair).
     """
     rows = []
     for entry in GRID:
         Q, P = grid_pair(entry)
         kl = float(rf.kl_divergence(Q, P))
-        bound = kl + math.log2(kl + 1) + 6
+        bound = kl + math.log2(kl + 1) + 3
         for method in rf.METHODS:
             if (entry[0], method) not in grid_encodings:
                 continue
             enc = grid_encodings[(entry[0], method)][2]
-            rows.append((entry[0], method, kl, float(rf.max_divergence(Q, P)),
-                         float(enc.bits.mean()), bound, float(enc.steps.mean())))
+            rows.append((entry[0], method, kl, float(rf.max_divergence(Q, P)), float(enc.bits.mean()),
+                         8 * len(enc.to_bytes()) / enc.samples.size, bound, float(enc.steps.mean())))
     with capsys.disabled():
-        print("\npair                    method         KL bits  D∞ bits  mean bits  bound   mean steps")
-        for name, method, kl, dmax, bits, bound, steps in rows:
-            print(f"{name:23s} {method:13s} {kl:8.3f} {dmax:8.3f} {bits:9.3f} {bound:7.3f} {steps:11.2f}")
-    for name, method, kl, _, bits, bound, _ in rows:
-        assert bits >= min(kl, 1.0) - 0.05, (name, method, "below the KL lower bound")
-        assert bits <= bound, (name, method, bits, bound)
+        print("\npair                    method         KL bits  D∞ bits  payload  stream  bound   mean steps")
+        for name, method, kl, dmax, payload, stream, bound, steps in rows:
+            print(f"{name:23s} {method:13s} {kl:8.3f} {dmax:8.3f} {payload:8.3f} {stream:7.3f} {bound:6.3f} {steps:11.2f}")
+    for name, method, _, _, _, stream, bound, _ in rows:
+        assert stream <= bound, (name, method, stream, bound)
 
 
 def test_branch_and_bound_depth_is_linear_in_kl():

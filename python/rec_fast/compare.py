@@ -57,7 +57,7 @@ def compare(pairs: Optional[Iterable[Tuple[str, Distribution, Distribution]]] = 
     Methods that need about 2^D∞ arrivals are skipped (row with ``skipped`` set) when D∞
     exceeds ``max_global_bits``; a method that raises (a search bound, an unbounded ratio) gets a
     row with the error in ``skipped``, and D_CS is NaN where it cannot be computed. Rows hold: pair, method, kl, max_divergence, dcs (bits),
-    mean_steps, median_steps, mean_bits (payload bits per element in the real stream),
+    mean_steps, median_steps, mean_bits (bits per element of the whole stream, header included),
     encode_per_second, decode_per_second, identical (decode == samples bit for bit).
     """
     if isinstance(count, bool) or not isinstance(count, numbers.Integral):
@@ -103,7 +103,7 @@ def compare(pairs: Optional[Iterable[Tuple[str, Distribution, Distribution]]] = 
             decode_seconds = time.perf_counter() - start
             row.update(
                 mean_steps=float(enc.steps.mean()), median_steps=float(np.median(enc.steps)),
-                mean_bits=float(enc.bits.mean()), encode_per_second=count / encode_seconds,
+                mean_bits=8 * len(data) / count, encode_per_second=count / encode_seconds,
                 decode_per_second=count / decode_seconds,
                 identical=bool(np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64))))
             rows.append(row)
