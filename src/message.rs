@@ -26,7 +26,27 @@ pub enum Message {
     },
 }
 
+/// The kinds of [`Message`], as the method registry declares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    /// [`Message::Arrival`].
+    Arrival,
+    /// [`Message::Node`].
+    Node,
+    /// [`Message::ProcessArrival`].
+    ProcessArrival,
+}
+
 impl Message {
+    /// The message's kind.
+    pub fn kind(&self) -> MessageKind {
+        match self {
+            Message::Arrival(_) => MessageKind::Arrival,
+            Message::Node(_) => MessageKind::Node,
+            Message::ProcessArrival { .. } => MessageKind::ProcessArrival,
+        }
+    }
+
     /// The depth of a node message (bit length of H); 0 for other messages.
     pub fn depth(&self) -> u32 {
         match self {

@@ -8,7 +8,7 @@
 
 use crate::code::message_code::{ArrivalCode, DyadicPathCode, MessageCode, ProcessArrivalCode, SplitPathCode};
 use crate::error::{RecError, Result};
-use crate::message::{ElementContext, Message, SplitDraws};
+use crate::message::{ElementContext, Message, MessageKind, SplitDraws};
 use crate::pair::{Pair, Proposal};
 use crate::random::ElementStream;
 use crate::sampler::{astar_branch, gprs, gprs_branch, gprs_dyadic, gprs_parallel, pfr, Encoded};
@@ -63,6 +63,8 @@ pub struct MethodSpec {
     pub default_max_steps: u64,
     /// Whether the method takes a method parameter (J of `"gprs-parallel"`), and its range.
     pub parameter_range: Option<(u32, u32)>,
+    /// The kind of message its sampler sends.
+    pub message: MessageKind,
     /// Runs one element's search.
     pub encode: fn(&Pair, &Proposal, &SearchSettings) -> Result<Encoded>,
     /// Rebuilds one element's sample from its message (never evaluates the target or σ).
@@ -79,6 +81,7 @@ pub static METHODS: [MethodSpec; 6] = [
         id: 1,
         default_max_steps: gprs::DEFAULT_MAX_STEPS,
         parameter_range: None,
+        message: MessageKind::Arrival,
         encode: |pair, proposal, s| gprs::encode(pair, proposal, &mut s.stream(), s.max_steps),
         decode: |proposal, c, m| gprs::decode(proposal, &mut ElementStream::new(c.seed, c.stream_index), arrival(m)?),
         code: &ArrivalCode,
@@ -89,6 +92,7 @@ pub static METHODS: [MethodSpec; 6] = [
         id: 2,
         default_max_steps: gprs_branch::MAX_DEPTH as u64,
         parameter_range: None,
+        message: MessageKind::Node,
         encode: |pair, proposal, s| gprs_branch::encode(pair, proposal, &mut s.stream(), s.max_steps),
         decode: |proposal, c, m| {
             gprs_branch::decode(proposal, &mut ElementStream::new(c.seed, c.stream_index), node(m)?)
@@ -101,6 +105,7 @@ pub static METHODS: [MethodSpec; 6] = [
         id: 3,
         default_max_steps: gprs::DEFAULT_MAX_STEPS,
         parameter_range: None,
+        message: MessageKind::Arrival,
         encode: |pair, proposal, s| pfr::encode(pair, proposal, &mut s.stream(), s.max_steps),
         // PFR runs on global GPRS's arrival process: the same jump-ahead decoder.
         decode: |proposal, c, m| gprs::decode(proposal, &mut ElementStream::new(c.seed, c.stream_index), arrival(m)?),
@@ -112,6 +117,7 @@ pub static METHODS: [MethodSpec; 6] = [
         id: 4,
         default_max_steps: gprs::DEFAULT_MAX_STEPS,
         parameter_range: Some((1, gprs_parallel::MAX_PROCESSES)),
+        message: MessageKind::ProcessArrival,
         encode: |pair, proposal, s| {
             gprs_parallel::encode(pair, proposal, s.seed, s.stream_index, s.method_parameter, s.max_steps)
         },
@@ -133,6 +139,7 @@ pub static METHODS: [MethodSpec; 6] = [
         id: 5,
         default_max_steps: gprs_dyadic::DEFAULT_MAX_STEPS,
         parameter_range: None,
+        message: MessageKind::Node,
         encode: |pair, proposal, s| gprs_dyadic::encode(pair, proposal, s.seed, s.stream_index, s.max_steps),
         decode: |proposal, c, m| gprs_dyadic::decode(proposal, c.seed, c.stream_index, node(m)?),
         code: &DyadicPathCode,
@@ -143,6 +150,7 @@ pub static METHODS: [MethodSpec; 6] = [
         id: 6,
         default_max_steps: astar_branch::DEFAULT_MAX_STEPS,
         parameter_range: None,
+        message: MessageKind::Node,
         encode: |pair, proposal, s| astar_branch::encode(pair, proposal, s.seed, s.stream_index, s.max_steps),
         decode: |proposal, c, m| astar_branch::decode(proposal, c.seed, c.stream_index, node(m)?),
         code: &SplitPathCode(SplitDraws::NodeStreams),
@@ -234,6 +242,19 @@ mod tests {
             assert_eq!(Method::from_name(spec.name), Ok(spec.method));
             assert_eq!(Method::from_id(spec.id), Some(spec.method));
             assert!(METHODS.iter().filter(|other| other.id == spec.id || other.name == spec.name).count() == 1);
+        }
+        // Each row's code carries the row's kind of message.
+        let context = ElementContext { seed: 1, stream_index: 2, method_parameter: 4, model_parameter: None };
+        for spec in &METHODS {
+            let message = match spec.message {
+                MessageKind::Arrival => Message::Arrival(5),
+                MessageKind::Node => Message::Node(5),
+                MessageKind::ProcessArrival => Message::ProcessArrival { process: 3, arrival: 5 },
+            };
+            let context = ElementContext { method_parameter: if spec.parameter_range.is_some() { 4 } else { 0 }, ..context };
+            assert_eq!(spec.code.class(&message, &context), Ok(3), "{}", spec.name);
+            let other = if spec.message == MessageKind::Node { Message::Arrival(5) } else { Message::Node(5) };
+            assert!(spec.code.class(&other, &context).is_err(), "{}", spec.name);
         }
         assert!(Method::from_name("gprs-bbb").is_err());
         assert_eq!(Method::from_id(0), None);

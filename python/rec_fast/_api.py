@@ -432,8 +432,11 @@ def decode(data: Union[bytes, bytearray, memoryview], P: Distribution, *,
     """Reconstruct the samples of a container produced by :func:`encode`.
 
     ``P`` must be the encoder's coding distribution; its shape must broadcast to the
-    stream's shape. Returns a float64 array bit-identical to ``Encoding.samples``. Corrupt,
-    truncated or foreign bytes raise :class:`CorruptStreamError`.
+    stream's shape. Returns a float64 array bit-identical to ``Encoding.samples``. Reads
+    format versions 1 and 2 (``docs/format.md``); the chunks of a version-2 stream are decoded
+    in parallel. Corrupt, truncated or foreign bytes raise :class:`CorruptStreamError`, which
+    names the chunk and its element range. The output has the stream's declared shape (an
+    element can cost no bits), so check :func:`stream_info` first for untrusted input.
     """
     info = stream_info(data)
     P = _check_distribution(P, "coding distribution P")
