@@ -283,6 +283,41 @@ pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, stop: &A
     })
 }
 
+/// Checks that the proposals given to a decoder are of the stream's proposal family and cover
+/// its `count` elements.
+pub fn check_proposals(header: &Header, proposal: &Distributions<'_>, count: usize) -> Result<()> {
+    if proposal.family != header.proposal_family {
+        return Err(RecError::InvalidParameter(format!(
+            "the stream was encoded against a {} proposal, but the proposal given is {}",
+            header.proposal_family.name(),
+            proposal.family.name()
+        )));
+    }
+    if proposal.first.len() != count || proposal.second.len() != count {
+        return Err(RecError::ShapeMismatch(format!(
+            "the stream holds {count} elements but the proposal has {} and {} parameters",
+            proposal.first.len(),
+            proposal.second.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes element `index` of a stream from its message (proposals already checked).
+pub fn decode_element(header: &Header, proposal: &Distributions<'_>, index: usize, message: &Message) -> Result<f64> {
+    let (family, first, second) = proposal.at(index);
+    let decode = header.method.spec().decode;
+    let proposal = Proposal::new(family, first, second).map_err(|e| pair::with_role("proposal", e).at_element(index))?;
+    decode(&proposal, &header.element_context(index as u64), message)
+        .map_err(|e| match e {
+            RecError::SearchLimit(m) => RecError::CorruptStream(format!(
+                "{m} while replaying the code; the stream is corrupt or the proposal differs from the encoder's"
+            )),
+            other => other,
+        })
+        .map_err(|e| e.at_element(index))
+}
+
 /// Decodes a batch: the messages of a parsed container, the proposals (of the stream's proposal
 /// family) broadcast to its length.
 pub fn decode_pairs(
@@ -291,34 +326,8 @@ pub fn decode_pairs(
     proposal: &Distributions<'_>,
     threads: Option<usize>,
 ) -> Result<Vec<f64>> {
-    if proposal.family != header.proposal_family {
-        return Err(RecError::InvalidParameter(format!(
-            "the stream was encoded against a {} proposal, but the proposal given is {}",
-            header.proposal_family.name(),
-            proposal.family.name()
-        )));
-    }
-    if proposal.first.len() != messages.len() || proposal.second.len() != messages.len() {
-        return Err(RecError::ShapeMismatch(format!(
-            "the stream holds {} elements but the proposal has {} and {} parameters",
-            messages.len(),
-            proposal.first.len(),
-            proposal.second.len()
-        )));
-    }
-    let decode = header.method.spec().decode;
-    with_threads(threads, || map_elements(messages.len(), |i| {
-        let (family, first, second) = proposal.at(i);
-        let proposal = Proposal::new(family, first, second).map_err(|e| pair::with_role("proposal", e).at_element(i))?;
-        decode(&proposal, &header.element_context(i as u64), &messages[i])
-            .map_err(|e| match e {
-                RecError::SearchLimit(m) => RecError::CorruptStream(format!(
-                    "{m} while replaying the code; the stream is corrupt or the proposal differs from the encoder's"
-                )),
-                other => other,
-            })
-            .map_err(|e| e.at_element(i))
-    }))?
+    check_proposals(header, proposal, messages.len())?;
+    with_threads(threads, || map_elements(messages.len(), |i| decode_element(header, proposal, i, &messages[i])))?
 }
 
 /// KL and D∞ (bits) of every pair; KL is finite for every pair, D∞ may be infinite.

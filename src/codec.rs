@@ -8,7 +8,12 @@
 
 use std::sync::atomic::AtomicBool;
 
-use crate::batch::{decode_pairs, encode_pairs_until, with_threads, Distributions, EncodeSettings, Pairs};
+use rayon::prelude::*;
+
+use crate::batch::{
+    check_proposals, decode_element, decode_pairs, encode_pairs_until, map_elements, with_threads, Distributions,
+    EncodeSettings, Pairs,
+};
 use crate::code::container::{self, v1, v2, Container};
 use crate::error::{RecError, Result};
 
@@ -60,7 +65,44 @@ pub fn encode_to_bytes(
 
 /// Decodes a container of either version against the proposals (of the stream's proposal
 /// family, broadcast to its element count).
+///
+/// A version-2 stream is decoded chunk by chunk, the chunks in parallel, each straight into
+/// its part of the output, so that beside the output only the chunks in flight hold
+/// messages. When several chunks are corrupt, the error is the lowest-numbered one's, for
+/// every thread count.
 pub fn decode_from_bytes(bytes: &[u8], proposal: &Distributions<'_>, threads: Option<usize>) -> Result<Vec<f64>> {
-    let parsed = with_threads(threads, || Container::parse(bytes))??;
-    decode_pairs(&parsed.header, &parsed.messages, proposal, threads)
+    if container::version_of(bytes)? == 1 {
+        let parsed = with_threads(threads, || Container::parse(bytes))??;
+        return decode_pairs(&parsed.header, &parsed.messages, proposal, threads);
+    }
+    let (header, chunks) = v2::frames(bytes)?;
+    let count = header.element_count()? as usize;
+    check_proposals(&header, proposal, count)?;
+    let mut samples: Vec<f64> = Vec::new();
+    samples.try_reserve_exact(count).map_err(|_| {
+        RecError::InvalidParameter(format!("cannot allocate the {count} samples the stream declares"))
+    })?;
+    samples.resize(count, 0.0);
+    let mut parts = Vec::with_capacity(chunks.len());
+    let mut rest = samples.as_mut_slice();
+    for chunk in &chunks {
+        let (part, tail) = rest.split_at_mut(chunk.element_count as usize);
+        parts.push(part);
+        rest = tail;
+    }
+    let results: Vec<Result<()>> = with_threads(threads, || {
+        chunks
+            .par_iter()
+            .zip(parts)
+            .map(|(chunk, part)| {
+                let messages = chunk.decode(&header, None)?;
+                let first = chunk.first_element as usize;
+                let decoded = map_elements(part.len(), |i| decode_element(&header, proposal, first + i, &messages[i]))?;
+                part.copy_from_slice(&decoded);
+                Ok(())
+            })
+            .collect()
+    })?;
+    results.into_iter().collect::<Result<()>>()?;
+    Ok(samples)
 }

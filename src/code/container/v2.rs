@@ -272,8 +272,10 @@ pub fn parse(bytes: &[u8], model_parameters: Option<&[f64]>) -> Result<Container
     let (header, chunks) = frames(bytes)?;
     check_model_parameters(model_parameters, header.element_count()? as usize)
         .map_err(|e| RecError::ShapeMismatch(e.message().to_owned()))?;
-    let decoded: Vec<Vec<Message>> =
-        chunks.par_iter().map(|chunk| chunk.decode(&header, model_parameters)).collect::<Result<_>>()?;
+    // Collected whole, so that the error reported is the lowest-numbered chunk's.
+    let decoded: Vec<Result<Vec<Message>>> =
+        chunks.par_iter().map(|chunk| chunk.decode(&header, model_parameters)).collect();
+    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
     Ok(Container { header, messages: decoded.concat() })
 }
 
