@@ -645,8 +645,9 @@ class RangeDecoder:
         return symbol
 
     def finished(self) -> bool:
-        return self.position >= len(self.words) and (
-            self.decoded == 0 or ((self.point - self.lower) & MASK64) < (1 << 33) - 1)
+        if self.decoded == 0:
+            return not self.words  # no symbol coded: the payload must be empty
+        return self.position >= len(self.words) and ((self.point - self.lower) & MASK64) < (1 << 33) - 1
 
     def raw_bits(self, count: int) -> int:
         value = 0

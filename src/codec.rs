@@ -76,7 +76,8 @@ pub fn decode_from_bytes(bytes: &[u8], proposal: &Distributions<'_>, threads: Op
         return decode_pairs(&parsed.header, &parsed.messages, proposal, threads);
     }
     let (header, chunks) = v2::frames(bytes)?;
-    let count = header.element_count()? as usize;
+    let count = usize::try_from(header.element_count()?)
+        .map_err(|_| RecError::InvalidParameter("the stream has too many elements for this machine".into()))?;
     check_proposals(&header, proposal, count)?;
     let mut samples: Vec<f64> = Vec::new();
     samples.try_reserve_exact(count).map_err(|_| {
@@ -86,6 +87,7 @@ pub fn decode_from_bytes(bytes: &[u8], proposal: &Distributions<'_>, threads: Op
     let mut parts = Vec::with_capacity(chunks.len());
     let mut rest = samples.as_mut_slice();
     for chunk in &chunks {
+        // The chunks cover the count exactly (validated by the framing).
         let (part, tail) = rest.split_at_mut(chunk.element_count as usize);
         parts.push(part);
         rest = tail;

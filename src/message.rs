@@ -9,6 +9,9 @@
 
 use crate::random::{ElementStream, UnitDraw};
 
+/// The deepest node of any tree search: a heap index fits in 127 bits.
+pub const MAX_NODE_DEPTH: u32 = 127;
+
 /// What one element sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message {

@@ -4,6 +4,8 @@ size, chunking, the bits accounting, and the choice of coding per chunk."""
 from __future__ import annotations
 
 import math
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -112,6 +114,9 @@ def test_stream_options_are_validated():
         rf.encode(Q, P, chunk_size=10, format_version=1)
     with pytest.raises(rf.RecError, match="format_version = 3; this build writes versions 1, 2"):
         rf.encode(Q, P, format_version=3)
+    for bad in (-1, 0, 256, 2**70):
+        with pytest.raises(rf.RecError, match=f"format_version = {bad}; this build writes versions 1, 2"):
+            rf.encode(Q, P, format_version=bad)
     with pytest.raises(TypeError, match="format_version must be an int"):
         rf.encode(Q, P, format_version="2")
 
@@ -128,3 +133,20 @@ def test_a_corrupt_chunk_is_named_with_its_element_range():
     with pytest.raises(rf.CorruptStreamError, match=r"chunk 1 \(elements 1000\.\.2000\): checksum mismatch"):
         rf.decode(bytes(data), P)
     assert len(info["chunks"]) == 3
+
+
+def test_a_chunk_without_symbols_must_have_an_empty_payload():
+    # Q = P: every search accepts its first arrival, and the one-class model codes nothing.
+    P = rf.Normal(0.0, 1.0)
+    data = rf.encode(rf.Normal(np.zeros(1000), 1.0), P, seed=1, method="gprs").to_bytes()
+    chunk = rf.stream_info(data)["chunks"][0]
+    assert (chunk["coding"], chunk["payload_bits"]) == ("range", 0)
+    # Header: 9 bytes of magic, version, ids and flags; seed, offset, parameter (1 byte each),
+    # one dimension, the extent 1000 (2 bytes), the CRC: 19 bytes. The chunk's last field before
+    # its CRC is the payload length 0.
+    chunk_start = 19
+    assert data[chunk_start] == 0 and data[-5] == 0
+    body = bytearray(data[:-5]) + bytes([32]) + b"\xde\xad\xbe\xef"
+    mutated = bytes(body) + struct.pack("<I", zlib.crc32(bytes(body[chunk_start:])))
+    with pytest.raises(rf.CorruptStreamError, match=r"chunk 0 \(elements 0\.\.1000\): .*data after the last"):
+        rf.decode(mutated, P)

@@ -390,7 +390,7 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
         processes = int(processes)
     if isinstance(format_version, bool) or not isinstance(format_version, numbers.Integral):
         raise TypeError(f"format_version must be an int, got {type(format_version).__name__}")
-    if format_version not in _core.FORMAT_VERSIONS:
+    if int(format_version) not in tuple(_core.FORMAT_VERSIONS):
         raise RecError(f"format_version = {format_version}; this build writes versions "
                        f"{', '.join(map(str, _core.FORMAT_VERSIONS))}")
     if chunk_size is None:

@@ -79,8 +79,9 @@ pub fn encode_chunk<F>(code: &dyn MessageCode, messages: &[Message], context: F)
 where
     F: Fn(usize) -> ElementContext,
 {
-    let universal = encode_universal(code, messages, &context);
+    // The range coding validates every message first.
     let range = encode_range(code, messages, &context)?;
+    let universal = encode_universal(code, messages, &context);
     Ok(if range.stored_bytes() < universal.stored_bytes() { range } else { universal })
 }
 

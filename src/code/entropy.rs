@@ -11,7 +11,8 @@
 //! * `binary(bit, zero_probability)`: one bit with P(0) = zero_probability · 2⁻²⁴.
 //!
 //! The class of each message (its bit length or depth) is coded with a [`ClassModel`] whose
-//! parameters the encoder fits to the chunk and stores in it ([`ClassModel::fit`]).
+//! parameters the encoder fits to the chunk and stores in it ([`ClassTable::fit`]); the stop
+//! flags of a split-on-sample path with a [`StopTable`].
 //!
 //! Payload bytes: the coder's 32-bit words, each most significant byte first, with the
 //! trailing zero bytes removed (the decoder reads zeros past the end of the payload anyway).
@@ -215,6 +216,9 @@ impl SymbolSink for RangeSink {
 /// A range decoder over a chunk's payload bytes.
 pub struct RangeSource {
     decoder: DefaultRangeDecoder,
+    /// Whether the payload is empty, and whether any symbol has been decoded.
+    empty: bool,
+    decoded: bool,
 }
 
 impl RangeSource {
@@ -233,10 +237,11 @@ impl RangeSource {
             })
             .collect();
         let decoder = DefaultRangeDecoder::from_compressed(words).unwrap_or_else(|never| match never {});
-        Ok(RangeSource { decoder })
+        Ok(RangeSource { decoder, empty: bytes.is_empty(), decoded: false })
     }
 
     fn decode<M: DecoderModel<PRECISION, Probability = u32>>(&mut self, model: M) -> Result<M::Symbol> {
+        self.decoded = true;
         self.decoder
             .decode_symbol(model)
             .map_err(|_| corrupt!("the range-coded payload is invalid"))
@@ -250,9 +255,14 @@ impl RangeSource {
         }
     }
 
-    /// Whether the decoder has consumed the payload exactly as its encoder wrote it.
+    /// Whether the decoder has consumed the payload exactly as its encoder wrote it (a payload
+    /// from which no symbol was decoded must be empty).
     pub fn finished(&self) -> bool {
-        self.decoder.maybe_exhausted()
+        if self.decoded {
+            self.decoder.maybe_exhausted()
+        } else {
+            self.empty
+        }
     }
 }
 
@@ -417,11 +427,11 @@ impl ClassTable {
 /// tracked in fixed point by [`KeptMass`], has been halved b times. Each probability is
 /// stored with 12 bits (1 … 4095 in units of 2⁻¹²); the last bucket serves every deeper one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HazardTable {
+pub struct StopTable {
     stops: Vec<u32>,
 }
 
-impl HazardTable {
+impl StopTable {
     /// Bits of each stored probability.
     pub const PRECISION: u32 = 12;
     /// The most buckets a table may have.
@@ -429,7 +439,7 @@ impl HazardTable {
 
     /// Fits the table to (bucket, stopped) observations: each bucket's share of stops,
     /// rounded to 12 bits and kept inside (0, 1).
-    pub fn fit(observations: impl Iterator<Item = (u32, bool)>) -> HazardTable {
+    pub fn fit(observations: impl Iterator<Item = (u32, bool)>) -> StopTable {
         let mut counts: Vec<(u64, u64)> = Vec::new();
         for (bucket, stopped) in observations {
             let bucket = (bucket as usize).min(Self::MAX_BUCKETS - 1);
@@ -453,7 +463,7 @@ impl HazardTable {
                 }
             })
             .collect::<Vec<_>>();
-        HazardTable { stops: if stops.is_empty() { vec![(one / 2) as u32] } else { stops } }
+        StopTable { stops: if stops.is_empty() { vec![(one / 2) as u32] } else { stops } }
     }
 
     /// Appends the table: bucket count − 1 (6 bits), then each probability (12 bits).
@@ -464,8 +474,8 @@ impl HazardTable {
         }
     }
 
-    /// Reads and validates what [`HazardTable::write`] wrote.
-    pub fn read(reader: &mut BitReader<'_>) -> Result<HazardTable> {
+    /// Reads and validates what [`StopTable::write`] wrote.
+    pub fn read(reader: &mut BitReader<'_>) -> Result<StopTable> {
         let truncated = || corrupt!("the stop model ends early");
         let count = reader.read_bits(6).ok_or_else(truncated)? as usize + 1;
         let mut stops = Vec::with_capacity(count);
@@ -476,7 +486,7 @@ impl HazardTable {
             }
             stops.push(stop);
         }
-        Ok(HazardTable { stops })
+        Ok(StopTable { stops })
     }
 
     /// P(stop) in bucket `bucket`, in units of 2⁻²⁴ (for [`SymbolSink::binary`]).
@@ -611,13 +621,13 @@ mod tests {
     }
 
     #[test]
-    fn hazard_tables_round_trip_and_kept_mass_counts_halvings() {
-        let table = HazardTable::fit([(0, false), (0, true), (2, true), (2, true), (70, false)].into_iter());
+    fn stop_tables_round_trip_and_kept_mass_counts_halvings() {
+        let table = StopTable::fit([(0, false), (0, true), (2, true), (2, true), (70, false)].into_iter());
         let mut writer = BitWriter::new();
         table.write(&mut writer);
         let length = writer.bit_length();
         let bytes = writer.into_bytes();
-        let read = HazardTable::read(&mut BitReader::new(&bytes, length)).unwrap();
+        let read = StopTable::read(&mut BitReader::new(&bytes, length)).unwrap();
         assert_eq!(read, table);
         assert_eq!(table.stop_probability(0), 2048 << 12);
         assert_eq!(table.stop_probability(1), 2048 << 12); // never visited: one half

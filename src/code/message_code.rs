@@ -20,15 +20,14 @@
 //! of format version 1 (Elias delta; a raw or arithmetic-coded path) — used for version-1
 //! streams and for chunks too small to pay for a model.
 
-use super::entropy::{ClassModel, ClassTable, HazardTable, KeptMass, RangeSink, RangeSource, SymbolSink, SymbolSource, PRECISION};
+use super::entropy::{ClassModel, ClassTable, StopTable, KeptMass, RangeSink, RangeSource, SymbolSink, SymbolSource, PRECISION};
 use super::path::{read_path_with, write_path_with};
 use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, Result};
 use crate::message::{ElementContext, Message, SplitDraws};
 
-/// The deepest node of any tree search: a heap index fits in 127 bits.
-pub const MAX_DEPTH: u32 = 127;
+use crate::message::MAX_NODE_DEPTH as MAX_DEPTH;
 
 /// The table a chunk stores for its message code.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,7 +35,7 @@ pub enum ChunkTable {
     /// A class table (arrival, dyadic and process-arrival codes).
     Classes(ClassTable),
     /// Stop probabilities (split path codes).
-    Stops(HazardTable),
+    Stops(StopTable),
 }
 
 impl ChunkTable {
@@ -63,7 +62,7 @@ pub enum ChunkModel {
     /// A class model.
     Classes(ClassModel),
     /// Stop probabilities.
-    Stops(HazardTable),
+    Stops(StopTable),
 }
 
 /// How a kind of message becomes bits and back.
@@ -292,11 +291,11 @@ impl MessageCode for SplitPathCode {
                 }
             });
         }
-        Ok(ChunkTable::Stops(HazardTable::fit(observations.into_iter())))
+        Ok(ChunkTable::Stops(StopTable::fit(observations.into_iter())))
     }
 
     fn read_table(&self, reader: &mut BitReader<'_>) -> Result<ChunkTable> {
-        Ok(ChunkTable::Stops(HazardTable::read(reader)?))
+        Ok(ChunkTable::Stops(StopTable::read(reader)?))
     }
 
     fn write(&self, sink: &mut RangeSink, model: &ChunkModel, message: &Message, context: &ElementContext) -> Result<()> {

@@ -300,7 +300,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CorruptStreamError", py.get_type::<CorruptStreamError>())?;
     m.add("SearchLimitError", py.get_type::<SearchLimitError>())?;
     m.add("FORMAT_VERSION", container::FORMAT_VERSION)?;
-    m.add("FORMAT_VERSIONS", container::FORMAT_VERSIONS.to_vec())?;
+    m.add("FORMAT_VERSIONS", container::FORMAT_VERSIONS.iter().map(|&v| v as u32).collect::<Vec<u32>>())?;
     m.add("DEFAULT_CHUNK_SIZE", container::v2::DEFAULT_CHUNK_ELEMENTS)?;
     m.add("MAX_CHUNK_SIZE", container::v2::MAX_CHUNK_ELEMENTS)?;
     m.add("METHODS", crate::method::METHODS.iter().map(|spec| spec.name).collect::<Vec<_>>())?;

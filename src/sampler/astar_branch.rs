@@ -22,7 +22,6 @@ use super::Encoded;
 use crate::distribution::CodingDistribution;
 use crate::error::{RecError, Result};
 use crate::poisson::NodeArrivals;
-use crate::random::UnitDraw;
 use crate::ratio::DensityRatio;
 
 /// The deepest node: H must fit in 127 bits.
@@ -90,11 +89,6 @@ where
     require_unimodal(ratio, Method::AstarBranch)?;
     let mut astar = AStar { ratio, proposal, log_max_ratio: ratio.log_max_ratio(), max_steps, best: None };
     best_first(&mut astar, NodeArrivals::new(seed, stream_index))
-}
-
-/// The location draw of node `heap_index` (its second u64).
-pub fn node_location(seed: u64, stream_index: u64, heap_index: u128) -> UnitDraw {
-    NodeArrivals::new(seed, stream_index).location(heap_index)
 }
 
 /// Decodes one element from its heap index H ≥ 1 by replaying the split points along its path.

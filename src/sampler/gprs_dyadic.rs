@@ -12,8 +12,8 @@
 //!
 //! Each node draws from its own stream [`ElementStream::for_node`](crate::random::ElementStream::for_node)
 //! (first u64: its time, second: its location), so the decoder rebuilds B_H by halving and
-//! makes one draw: decoding costs the depth of H in halvings plus one quantile. The code of H
-//! is its Elias delta code.
+//! makes one draw: decoding costs the depth of H in halvings plus one quantile. H is coded by
+//! [`DyadicPathCode`](crate::code::message_code::DyadicPathCode): its depth, then the path bits.
 
 use crate::message::Message;
 use super::tree::{self, best_first, smallest_deficit, BestFirst, SearchNode, Visit};

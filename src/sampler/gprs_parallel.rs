@@ -7,8 +7,8 @@
 //! r(X) ≥ σ⁻¹(T), is global GPRS on it and X is distributed exactly as Q. Each process only
 //! simulates its own arrivals (about 2^D∞/J of them), so J workers would finish J times
 //! sooner; this implementation interleaves the processes in time order on one core, which
-//! is what makes the winner — the earliest acceptance — deterministic. It sends (j, n_j):
-//! j in ⌈log₂ J⌉ bits and n_j in Elias delta.
+//! is what makes the winner — the earliest acceptance — deterministic. It sends (j, n_j)
+//! ([`ProcessArrivalCode`](crate::code::message_code::ProcessArrivalCode)).
 
 use std::collections::BinaryHeap;
 

@@ -23,7 +23,7 @@ use crate::random::UnitDraw;
 use crate::ratio::DensityRatio;
 
 /// The deepest node: H must fit in 127 bits.
-pub const MAX_DEPTH: u32 = 127;
+pub const MAX_DEPTH: u32 = crate::message::MAX_NODE_DEPTH;
 
 /// The interval of node `heap_index`: from the whole line, each ancestor A of H (root first)
 /// splits the interval at `split(A, interval)`, and H's next bit keeps the right part (1) or

@@ -62,7 +62,7 @@ impl Header {
 
     /// Product of the shape, checked against overflow and [`MAX_ELEMENTS`].
     pub fn element_count(&self) -> Result<u64> {
-        let too_many = || corrupt!("shape {:?} has more than 2^40 elements or an extent of 2^40 or more", self.shape);
+        let too_many = || corrupt!("shape {:?} has more than 2^40 elements or an extent above 2^40", self.shape);
         let mut count: u64 = 1;
         for &extent in &self.shape {
             if extent > MAX_ELEMENTS {

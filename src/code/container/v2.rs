@@ -259,6 +259,10 @@ fn read_chunk<'a>(
     if stored_checksum != checksum {
         return Err(chunk_error(corrupt!("checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}")));
     }
+    // Every universal code takes at least one bit: this bounds the count before allocation.
+    if coding == Coding::Universal && element_count > payload_bits {
+        return Err(chunk_error(corrupt!("{element_count} universal codes cannot fit in {payload_bits} payload bits")));
+    }
     let used_bits_in_last_byte = (payload_bits % 8) as u32;
     if used_bits_in_last_byte != 0 && payload[payload.len() - 1] & (0xffu8 >> used_bits_in_last_byte) != 0 {
         return Err(chunk_error(corrupt!("nonzero padding bits after the payload")));
@@ -266,17 +270,21 @@ fn read_chunk<'a>(
     Ok(ChunkFrame { number, first_element, element_count, coding, model, payload, payload_bits })
 }
 
-/// Parses and validates a whole version-2 stream, decoding every message (chunks in parallel
-/// on the current rayon pool).
+/// Parses and validates a whole version-2 stream, decoding every message (the decoder of
+/// [`crate::codec::decode_from_bytes`] decodes the chunks in parallel instead).
 pub fn parse(bytes: &[u8], model_parameters: Option<&[f64]>) -> Result<Container> {
     let (header, chunks) = frames(bytes)?;
-    check_model_parameters(model_parameters, header.element_count()? as usize)
-        .map_err(|e| RecError::ShapeMismatch(e.message().to_owned()))?;
-    // Collected whole, so that the error reported is the lowest-numbered chunk's.
-    let decoded: Vec<Result<Vec<Message>>> =
-        chunks.par_iter().map(|chunk| chunk.decode(&header, model_parameters)).collect();
-    let decoded = decoded.into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(Container { header, messages: decoded.concat() })
+    let count = usize::try_from(header.element_count()?).map_err(|_| corrupt!("too many elements for this machine"))?;
+    check_model_parameters(model_parameters, count)?;
+    let mut messages = Vec::new();
+    messages
+        .try_reserve_exact(count)
+        .map_err(|_| RecError::InvalidParameter(format!("cannot allocate the {count} messages the stream declares")))?;
+    // Chunk by chunk, so that only one chunk's messages are held twice.
+    for chunk in &chunks {
+        messages.extend(chunk.decode(&header, model_parameters)?);
+    }
+    Ok(Container { header, messages })
 }
 
 /// Validates a version-2 stream's framing and checksums (not the messages' codes).
