@@ -7,7 +7,7 @@
 //! model parameter that both sides know, and the split draws of a split-on-sample path
 //! ([`SplitDraws`]) — never the target.
 
-use crate::random::{ElementStream, UnitDraw};
+use crate::random::{element_key, ElementStream, UnitDraw};
 
 /// The deepest node of any tree search: a heap index fits in 127 bits.
 pub const MAX_NODE_DEPTH: u32 = 127;
@@ -93,7 +93,7 @@ impl ElementContext {
                 SplitDrawReader::Sequential(ElementStream::new(self.seed, self.stream_index))
             }
             SplitDraws::NodeStreams => {
-                SplitDrawReader::PerNode { seed: self.seed, stream_index: self.stream_index }
+                SplitDrawReader::PerNode { element_key: element_key(self.seed, self.stream_index) }
             }
         }
     }
@@ -106,10 +106,8 @@ pub enum SplitDrawReader {
     Sequential(ElementStream),
     /// The location draw of each node's own stream.
     PerNode {
-        /// The seed.
-        seed: u64,
-        /// The element's stream index.
-        stream_index: u64,
+        /// The element's key ([`element_key`]).
+        element_key: u64,
     },
 }
 
@@ -119,8 +117,8 @@ impl SplitDrawReader {
     pub fn draw(&mut self, heap_index: u128) -> UnitDraw {
         match self {
             SplitDrawReader::Sequential(stream) => stream.next_location(),
-            SplitDrawReader::PerNode { seed, stream_index } => {
-                ElementStream::for_node(*seed, *stream_index, heap_index).next_location()
+            SplitDrawReader::PerNode { element_key } => {
+                ElementStream::for_node_of_key(*element_key, heap_index).next_location()
             }
         }
     }

@@ -155,21 +155,21 @@ impl<S: BorrowMut<ElementStream>> PoissonProcess<S> {
 /// second its location, so any node can be reached without simulating the others.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeArrivals {
-    seed: u64,
-    stream_index: u64,
+    /// The element's key ([`element_key`](crate::random::element_key)), mixed once per search.
+    element_key: u64,
 }
 
 impl NodeArrivals {
     /// The node streams of element `stream_index` under user seed `seed`.
     #[inline]
     pub fn new(seed: u64, stream_index: u64) -> Self {
-        NodeArrivals { seed, stream_index }
+        NodeArrivals { element_key: crate::random::element_key(seed, stream_index) }
     }
 
     /// Node `heap_index`'s process, which starts after `time`.
     #[inline]
     pub fn process(&self, heap_index: u128, time: f64) -> PoissonProcess {
-        PoissonProcess::after(ElementStream::for_node(self.seed, self.stream_index, heap_index), time)
+        PoissonProcess::after(ElementStream::for_node_of_key(self.element_key, heap_index), time)
     }
 
     /// T_H = T_parent + E_H / P(B_H): the time of the first arrival in the node's interval

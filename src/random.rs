@@ -137,9 +137,15 @@ impl ElementStream {
     /// `splitmix64(key ^ splitmix64(low64(H) ^ splitmix64(high64(H) ^ 0x4459_4144_4943_0000)))`,
     /// then expanded to a PCG state exactly as in [`ElementStream::new`].
     pub fn for_node(seed: u64, index: u64, heap_index: u128) -> Self {
+        Self::for_node_of_key(element_key(seed, index), heap_index)
+    }
+
+    /// [`ElementStream::for_node`] from the element's key ([`element_key`]), for callers that
+    /// visit many nodes of one element.
+    #[inline]
+    pub fn for_node_of_key(element_key: u64, heap_index: u128) -> Self {
         let high = splitmix64((heap_index >> 64) as u64 ^ 0x4459_4144_4943_0000);
-        let key = splitmix64(element_key(seed, index) ^ splitmix64(heap_index as u64 ^ high));
-        Self::from_key(key)
+        Self::from_key(splitmix64(element_key ^ splitmix64(heap_index as u64 ^ high)))
     }
 
     fn from_key(key: u64) -> Self {

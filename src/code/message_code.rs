@@ -89,6 +89,28 @@ pub trait MessageCode: Sync {
         Ok(ChunkTable::Classes(ClassTable::read(reader)?))
     }
 
+    /// Fits the chunk's table and writes every message with it; returns the table and each
+    /// message's information content in bits. Codes whose fitting and writing visit the same
+    /// data may override this to visit it once.
+    fn write_chunk(
+        &self,
+        sink: &mut RangeSink,
+        messages: &[Message],
+        contexts: &[ElementContext],
+    ) -> Result<(ChunkTable, Vec<f64>)> {
+        let table = self.fit(messages, contexts)?;
+        let model = table.model();
+        let mut information = Vec::with_capacity(messages.len());
+        let mut before = sink.information();
+        for (i, (message, context)) in messages.iter().zip(contexts).enumerate() {
+            self.write(sink, &model, message, context).map_err(|e| e.at_element(i))?;
+            let after = sink.information();
+            information.push(after - before);
+            before = after;
+        }
+        Ok((table, information))
+    }
+
     /// Writes a whole message with the chunk's model: its class, then the rest.
     fn write(&self, sink: &mut RangeSink, model: &ChunkModel, message: &Message, context: &ElementContext) -> Result<()> {
         let ChunkModel::Classes(classes) = model else {
@@ -296,6 +318,50 @@ impl MessageCode for SplitPathCode {
 
     fn read_table(&self, reader: &mut BitReader<'_>) -> Result<ChunkTable> {
         Ok(ChunkTable::Stops(StopTable::read(reader)?))
+    }
+
+    /// Walks every path once (the split draws are the costly part), fitting the stop table
+    /// to the recorded levels and then writing them.
+    fn write_chunk(
+        &self,
+        sink: &mut RangeSink,
+        messages: &[Message],
+        contexts: &[ElementContext],
+    ) -> Result<(ChunkTable, Vec<f64>)> {
+        // (bucket, stopped, bit, left fraction) of every level, element after element.
+        let mut levels: Vec<(u32, bool, bool, u32)> = Vec::new();
+        let mut ends = Vec::with_capacity(messages.len());
+        for (i, (message, context)) in messages.iter().zip(contexts).enumerate() {
+            let h = node_index(message).ok_or_else(|| wrong(message, "split path code").at_element(i))?;
+            self.walk(h, context, |bucket, stopped, bit, left| levels.push((bucket, stopped, bit, left)));
+            ends.push((levels.len(), bit_length(h) == MAX_DEPTH));
+        }
+        let mut start = 0;
+        let observations = ends.iter().flat_map(|&(end, deepest)| {
+            let element = &levels[start..end];
+            start = end;
+            // At depth 127 the last stop is implied, not observed.
+            element[..element.len() - deepest as usize].iter().map(|&(bucket, stopped, _, _)| (bucket, stopped))
+        });
+        let table = StopTable::fit(observations);
+        let mut information = Vec::with_capacity(messages.len());
+        let mut start = 0;
+        let mut before = sink.information();
+        for &(end, deepest) in &ends {
+            for (k, &(bucket, stopped, bit, left)) in levels[start..end].iter().enumerate() {
+                if !(deepest && start + k + 1 == end) {
+                    sink.binary(!stopped, table.stop_probability(bucket));
+                }
+                if !stopped {
+                    sink.binary(bit, left);
+                }
+            }
+            start = end;
+            let after = sink.information();
+            information.push(after - before);
+            before = after;
+        }
+        Ok((ChunkTable::Stops(table), information))
     }
 
     fn write(&self, sink: &mut RangeSink, model: &ChunkModel, message: &Message, context: &ElementContext) -> Result<()> {

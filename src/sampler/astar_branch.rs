@@ -43,6 +43,7 @@ struct AStar<'a, R: DensityRatio + ?Sized, D: ?Sized> {
 impl<R: DensityRatio + ?Sized, D: CodingDistribution + ?Sized> BestFirst for AStar<'_, R, D> {
     type Found = Encoded;
 
+    #[inline]
     fn settle(&mut self, smallest_key: Option<f64>, examined: u64) -> Option<Result<Encoded>> {
         // No queued subtree can beat the best arrival (or none is left): it is the argmin.
         let (score, sample, index) = self.best?;
@@ -51,6 +52,7 @@ impl<R: DensityRatio + ?Sized, D: CodingDistribution + ?Sized> BestFirst for ASt
             .then_some(Ok(Encoded { sample, steps: examined, message: Message::Node(index) }))
     }
 
+    #[inline]
     fn examine(&mut self, node: &SearchNode, arrivals: &NodeArrivals, step: u64) -> Result<Visit<Encoded>> {
         if step > self.max_steps {
             return Err(RecError::SearchLimit(format!(
@@ -68,6 +70,7 @@ impl<R: DensityRatio + ?Sized, D: CodingDistribution + ?Sized> BestFirst for ASt
         Ok(Visit::Split(point, sample))
     }
 
+    #[inline]
     fn priority(&self, child: &SearchNode) -> Result<Option<f64>> {
         let best_score = self.best.map_or(f64::INFINITY, |(score, _, _)| score);
         let bound =
