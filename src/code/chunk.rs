@@ -7,9 +7,10 @@
 //! * **Universal** (coding 0): the message code's version-1 bit-level codes, no model — the
 //!   choice for chunks so small that a table and the range coder's final word would dominate.
 //!
-//! The encoder writes both and keeps the shorter (model bytes plus payload bytes; the
-//! universal coding on a tie), so a one-element stream costs a few bytes and a long one sits
-//! at the information content of its messages under the fitted model.
+//! For chunks of at most [`UNIVERSAL_CANDIDATES`] elements the encoder writes both and keeps
+//! the shorter (model bytes plus payload bytes; the universal coding on a tie); longer chunks
+//! are range-coded. So a one-element stream costs a few bytes and a long one sits at the
+//! information content of its messages under the fitted model.
 
 use super::entropy::{RangeSink, RangeSource};
 use super::message_code::MessageCode;

@@ -175,7 +175,10 @@ pub fn summary(bytes: &[u8]) -> Result<StreamSummary> {
 
 /// The format version of a stream, after checking its magic bytes.
 pub fn version_of(bytes: &[u8]) -> Result<u8> {
-    let mut fields = Fields::new(bytes);
+    read_version(&mut Fields::new(bytes))
+}
+
+fn read_version(fields: &mut Fields<'_>) -> Result<u8> {
     if fields.take(4, "magic")? != MAGIC {
         return Err(corrupt!("not a rec_fast stream: the magic bytes are not \"RECF\""));
     }
@@ -184,6 +187,16 @@ pub fn version_of(bytes: &[u8]) -> Result<u8> {
         return Err(corrupt!("unsupported format version {version}; this build reads versions 1 and 2"));
     }
     Ok(version)
+}
+
+/// Reads the prologue both versions share — magic, version (which must be `version`), method
+/// and family ids — and validates the ids.
+pub(crate) fn read_prologue(fields: &mut Fields<'_>, version: u8) -> Result<(Method, Family, Family)> {
+    let found = read_version(fields)?;
+    if found != version {
+        return Err(corrupt!("format version {found} is not version {version}"));
+    }
+    Header::from_ids(fields.u8("method")?, fields.u8("target family")?, fields.u8("proposal family")?)
 }
 
 const CRC_TABLE: [u32; 256] = {

@@ -33,7 +33,7 @@
 //! every field, the exact length, the padding and the checksum, and raises
 //! [`RecError::CorruptStream`](crate::error::RecError::CorruptStream) on any mismatch.
 
-use super::{crc32, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
+use super::{crc32, read_prologue, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
 use crate::code::{BitReader, BitWriter};
 use crate::error::{corrupt, Result};
 use crate::message::Message;
@@ -100,15 +100,7 @@ pub fn summary(bytes: &[u8]) -> Result<StreamSummary> {
 /// header, the payload bytes and the payload length in bits.
 pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
     let mut fields = Fields::new(bytes);
-    if fields.take(4, "magic")? != MAGIC {
-        return Err(corrupt!("not a rec_fast stream: the magic bytes are not \"RECF\""));
-    }
-    let version = fields.u8("version")?;
-    if version != 1 {
-        return Err(corrupt!("format version {version} is not version 1"));
-    }
-    let (method, target_family, proposal_family) =
-        Header::from_ids(fields.u8("method")?, fields.u8("target family")?, fields.u8("proposal family")?)?;
+    let (method, target_family, proposal_family) = read_prologue(&mut fields, 1)?;
     let seed = fields.u64("seed")?;
     let index_offset = fields.u64("index offset")?;
     let method_parameter = fields.u32("method parameter")?;

@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use super::{crc32, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
+use super::{crc32, read_prologue, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
 use crate::code::chunk::{decode_chunk, encode_chunk, Coding};
 use crate::error::{corrupt, RecError, Result};
 use crate::message::{ElementContext, Message};
@@ -170,15 +170,7 @@ impl ChunkFrame<'_> {
 /// Validates a version-2 stream's header and the framing and checksum of every chunk.
 pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
     let mut fields = Fields::new(bytes);
-    if fields.take(4, "magic")? != MAGIC {
-        return Err(corrupt!("not a rec_fast stream: the magic bytes are not \"RECF\""));
-    }
-    let version = fields.u8("version")?;
-    if version != 2 {
-        return Err(corrupt!("format version {version} is not version 2"));
-    }
-    let (method, target_family, proposal_family) =
-        Header::from_ids(fields.u8("method")?, fields.u8("target family")?, fields.u8("proposal family")?)?;
+    let (method, target_family, proposal_family) = read_prologue(&mut fields, 2)?;
     let flags = fields.u8("flags")?;
     if flags != 0 {
         return Err(corrupt!("header flags {flags:#04x} are not 0"));
