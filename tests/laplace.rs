@@ -1,4 +1,4 @@
-//! Laplace pairs in the Rust core: closed forms from DESIGN §7 and exactness of every method.
+//! Laplace pairs in the Rust core: closed forms from docs/test-vectors.md and exactness of every method.
 
 use rec_fast::distribution::Laplace;
 use rec_fast::divergence::{channel_simulation_divergence, laplace_kl_divergence};
@@ -45,7 +45,7 @@ fn ks_p_value(samples: &[f64], loc: f64, scale: f64) -> f64 {
 
 #[test]
 fn channel_simulation_divergence_matches_the_closed_form() {
-    // D_CS[L(0, b) ‖ L(0, 1)] = b + ψ(1/b) + γ − 1 nats (DESIGN §4; 0.5 → 0.5, 0.25 → 13/12).
+    // D_CS[L(0, b) ‖ L(0, 1)] = b + ψ(1/b) + γ − 1 nats (docs/test-vectors.md; 0.5 → 0.5, 0.25 → 13/12).
     const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
     for b in [0.9, 0.5, 0.25, 0.1, 0.02] {
         let closed_form = b + statrs::function::gamma::digamma(1.0 / b) + EULER_GAMMA - 1.0;
@@ -59,7 +59,7 @@ fn channel_simulation_divergence_matches_the_closed_form() {
 
 #[test]
 fn stretch_inverse_closed_form_at_half_scale() {
-    // Q = L(0, 1/2), P = L(0, 1): σ⁻¹(t) = 2t/(2 + t) (DESIGN §7).
+    // Q = L(0, 1/2), P = L(0, 1): σ⁻¹(t) = 2t/(2 + t) (docs/test-vectors.md).
     let ratio = pair(0.0, 0.5, 0.0, 1.0);
     let stretch = Stretch::new(&ratio);
     for t in [1e-4, 0.1, 1.0, 7.0, 100.0, 1e5] {
@@ -120,7 +120,7 @@ fn every_method_samples_laplace_targets_exactly() {
             let p = ks_p_value(samples, q_loc, q_scale);
             assert!(p > 1e-4, "{name} L({q_loc}, {q_scale}) vs L({p_loc}, {p_scale}): KS p = {p:.2e}");
             if name == "gprs" {
-                // E[N] = r* exactly (2 for the DESIGN pair L(0, ½) vs L(0, 1)).
+                // E[N] = r* exactly (2 for the test-vector pair L(0, ½) vs L(0, 1)).
                 let r_max = ratio.log_max_ratio().exp();
                 assert!((mean_steps / r_max - 1.0).abs() < 0.05, "gprs steps {mean_steps} vs r* {r_max}");
             }

@@ -57,7 +57,7 @@ fn global_gprs_needs_two_to_the_max_divergence_steps() {
 
 #[test]
 fn talk_example_first_arrival_acceptance_probability() {
-    // DESIGN §7: P(N = 1) = 0.263027 for Q = N(1, 1/16), P = N(0, 1).
+    // docs/test-vectors.md: P(N = 1) = 0.263027 for Q = N(1, 1/16), P = N(0, 1).
     let encoding = encode_copies(1.0, 0.25, 100_000, Method::Gprs, 9, None);
     let fraction = encoding.steps.iter().filter(|&&s| s == 1).count() as f64 / 100_000.0;
     let standard_error = (0.263027f64 * (1.0 - 0.263027) / 100_000.0).sqrt();
@@ -71,7 +71,7 @@ fn branch_and_bound_depth_tracks_kl_not_max_divergence() {
         let encoding = encode_copies(loc, scale, 4000, Method::GprsBranch, 1, None);
         encoding.steps.iter().sum::<u64>() as f64 / 4000.0
     };
-    // Talk example: mean depth ≈ 3.04 (DESIGN §7).
+    // Talk example: mean depth ≈ 3.04 (docs/test-vectors.md).
     let talk = mean_depth(1.0, 0.25);
     assert!((talk - 3.04).abs() < 0.1, "talk example depth {talk}");
     // Fixed KL ≈ 1 bit while D∞ grows from 1.6 to ~30 bits: depth stays flat.

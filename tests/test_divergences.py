@@ -28,7 +28,7 @@ def test_identical_pair_has_zero_divergences(P):
         assert value == 0.0 and math.copysign(1.0, value) == 1.0, (divergence.__name__, value)
 
 
-# Laplace pairs beside the Normal grid: centred (DESIGN's b = 1/2), offset, narrow in P's tail,
+# Laplace pairs beside the Normal grid: centred (the test-vector b = 1/2), offset, narrow in P's tail,
 # and the equal-scale plateau pair.
 LAPLACE_PAIRS = [(rf.Laplace(0.0, 0.5), rf.Laplace(0.0, 1.0)), (rf.Laplace(1.5, 0.2), rf.Laplace(0.0, 1.0)),
                  (rf.Laplace(-3.0, 0.05), rf.Laplace(0.0, 2.0)), (rf.Laplace(0.5, 1.0), rf.Laplace(0.0, 1.0))]

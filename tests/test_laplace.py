@@ -11,7 +11,7 @@ from scipy import special, stats
 import rec_fast as rf
 from conftest import GLOBAL_MAX_DMAX_BITS, GLOBAL_METHODS
 
-# (Q loc, Q scale, P loc, P scale): centred (DESIGN's b = 1/2), offset, narrow in P's tail,
+# (Q loc, Q scale, P loc, P scale): centred (the test-vector b = 1/2), offset, narrow in P's tail,
 # two equal-scale pairs whose ratio has a plateau at r* (one on each side of P's location,
 # KL 0.15 and 0.53 bits), and two narrow targets for the branch-and-bound methods (KL 13.3
 # bits; 22.5 bits, 12 scales deep in P's tail).
@@ -54,7 +54,7 @@ def test_laplace_divergences_match_closed_forms():
     P = rf.Laplace(0.0, 1.0)
     b = np.array([0.5, 0.25, 0.1])
     Q = rf.Laplace(0.0, b)
-    # KL = b − ln b − 1 and D_CS = b + ψ(1/b) + γ − 1 nats (DESIGN §4 and §7).
+    # KL = b − ln b − 1 and D_CS = b + ψ(1/b) + γ − 1 nats (docs/test-vectors.md).
     assert np.allclose(rf.kl_divergence(Q, P) * math.log(2), b - np.log(b) - 1, rtol=1e-13)
     dcs = rf.channel_simulation_divergence(Q, P) * math.log(2)
     assert np.allclose(dcs, b + special.digamma(1 / b) + np.euler_gamma - 1, atol=1e-8)

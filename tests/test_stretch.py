@@ -60,7 +60,7 @@ def test_stretch_inverse_relative_error_below_1e_9(pair):
 
 
 def test_design_stretched_ratio_vectors():
-    # φ(x) = σ(r(x)) for Q = N(1, 1/16), P = N(0, 1) (DESIGN §7).
+    # φ(x) = σ(r(x)) for Q = N(1, 1/16), P = N(0, 1) (docs/test-vectors.md).
     Q, P = rf.Normal(1.0, 0.25), rf.Normal(0.0, 1.0)
     for x, phi in [(0.412060, 0.288494), (0.814070, 9.96281), (1.417085, 4.42092), (2.0, 0.00993810)]:
         log_r = math.log(4) - (x - 1) ** 2 * 8 + x * x / 2

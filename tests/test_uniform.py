@@ -1,5 +1,5 @@
 """Uniform targets through the Python API: exactness and round trips of every method, the
-closed forms of DESIGN §7, σ and the divergences against independent scipy quadrature, and bad
+closed forms of docs/test-vectors.md, σ and the divergences against independent scipy quadrature, and bad
 input (the causal-sampler entropy bound is in test_divergences.py)."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def test_branch_and_bound_refuses_two_interval_ratios(name, Q, P, method):
 
 def test_uniform_pair_design_vectors():
     # P = U(0, 1), Q = U(a, a + w): σ⁻¹(t) = (1 − e^{−wt})/w, N ~ Geometric(w),
-    # KL = D∞ = D_CS = −log w (DESIGN §7).
+    # KL = D∞ = D_CS = −log w (docs/test-vectors.md).
     P = rf.Uniform(0.0, 1.0)
     w = np.array([0.5, 0.25, 0.01])
     Q = rf.Uniform(0.2, 0.2 + w)

@@ -1,4 +1,4 @@
-//! Uniform targets and plateau ratios in the Rust core: DESIGN §7 closed forms, the identities
+//! Uniform targets and plateau ratios in the Rust core: docs/test-vectors.md closed forms, the identities
 //! every pair must satisfy, and the unimodality requirement of branch-and-bound.
 
 use rec_fast::batch::{encode_pairs, Distributions, EncodeSettings, Pairs};
