@@ -10,18 +10,22 @@
 //! density-ratio graph, r(Xₙ) ≥ σ⁻¹(Tₙ), with r = dQ/dP and
 //! σ(h) = ∫₀^h dη / (w_Q(η) − η·w_P(η)), w_P(h) = P[r ≥ h], w_Q(h) = Q[r ≥ h].
 //!
-//! * [`sampler::gprs`] — global GPRS: E[N] = r* = 2^D∞, sends N.
-//! * [`sampler::gprs_branch`] — branch-and-bound GPRS splitting on the sample, for 1-D unimodal
-//!   ratios: E[depth] = O(KL), sends the heap index H of the search path.
+//! * [`sampler::gprs`] — global GPRS: E[N] = r* = 2^D∞, sends N; [`sampler::pfr`] and
+//!   [`sampler::gprs_parallel`] search the same process for the PFR winner and with J processes.
+//! * [`sampler::gprs_branch`], [`sampler::gprs_dyadic`], [`sampler::astar_branch`] —
+//!   branch-and-bound searches for 1-D unimodal ratios: E[depth] = O(KL), send a heap index.
 //!
 //! Modules, in the order of the algorithm: [`random`] (the determinism contract: per-element
 //! PCG streams, draw order, jump-ahead), [`poisson`] (the Poisson processes the samplers
 //! search, simulated on those streams), [`math`] (libm special functions and quadrature),
 //! [`distribution`] (families and tail coordinates), [`ratio`] (a pair's density ratio and
 //! superlevel sets), [`pair`] (dispatch over the supported family pairs), [`divergence`]
-//! (KL, D∞, D_CS in bits), [`stretch`] (σ, σ⁻¹ and cheap
-//! bracketed decisions), [`sampler`], [`code`] (universal codes and the container) and
-//! [`batch`] (arrays in, arrays out, in parallel). The Python bindings live behind the
+//! (KL, D∞, D_CS in bits), [`stretch`] (σ, σ⁻¹ and cheap bracketed decisions), [`sampler`]
+//! (one file per method and the shared tree search), [`message`] (what a sampler sends and
+//! what a decoder knows besides), [`method`] (the registry: one row per method), [`code`]
+//! (message codes, range coding, the container framing), [`batch`] (arrays in, arrays out, in
+//! parallel) and [`codec`] (pairs to bytes and bytes to samples). The byte format and the
+//! determinism contract are specified in `docs/format.md`. The Python bindings live behind the
 //! `python` cargo feature so that `cargo test` and `cargo bench` need no interpreter.
 //!
 //! ```

@@ -2,7 +2,7 @@
 //! unit, with the cheaper of two codings.
 //!
 //! * **Range-coded** (coding 1): the message code's table fitted to the chunk and stored in
-//!   it ([`ChunkTable`]: a class table, or stop probabilities), then every message coded with
+//!   it ([`ChunkTable`](super::message_code::ChunkTable): a class table, or stop probabilities), then every message coded with
 //!   it in one range coder stream ([`super::entropy`]).
 //! * **Universal** (coding 0): the message code's version-1 bit-level codes, no model — the
 //!   choice for chunks so small that a table and the range coder's final word would dominate.
