@@ -52,40 +52,40 @@ pub struct PoissonProcess<S = ElementStream> {
 
 impl<S: BorrowMut<ElementStream>> PoissonProcess<S> {
     /// The unit-rate process on `stream`, starting at time 0.
-    #[inline]
+    #[inline(always)]
     pub fn new(stream: S) -> Self {
         Self::after(stream, 0.0)
     }
 
     /// The unit-rate process on `stream` whose arrivals come after `time` (a tree node's
     /// process starts at its parent's arrival).
-    #[inline]
+    #[inline(always)]
     pub fn after(stream: S, time: f64) -> Self {
         PoissonProcess { stream, time, time_scale: 1.0 }
     }
 
     /// One of `processes` = J independent processes of rate 1/J each, T_n = T_{n−1} + J·E_n,
     /// whose superposition is the unit-rate process (parallel GPRS).
-    #[inline]
+    #[inline(always)]
     pub fn superposed(stream: S, processes: u32) -> Self {
         PoissonProcess { stream, time: 0.0, time_scale: processes as f64 }
     }
 
     /// The time of the last arrival drawn (the start time before the first).
-    #[inline]
+    #[inline(always)]
     pub fn time(&self) -> f64 {
         self.time
     }
 
     /// The next arrival on the whole line.
-    #[inline]
+    #[inline(always)]
     pub fn next_arrival(&mut self) -> Result<Arrival> {
         // P(whole line) = 1 exactly ([`TailInterval::mass`] of `WHOLE_LINE`).
         self.arrival_in(&TailInterval::WHOLE_LINE, 1.0)
     }
 
     /// The next arrival of the process restricted to `interval`.
-    #[inline]
+    #[inline(always)]
     pub fn next_arrival_in(&mut self, interval: &TailInterval) -> Result<Arrival> {
         self.arrival_in(interval, interval.mass())
     }
@@ -93,7 +93,7 @@ impl<S: BorrowMut<ElementStream>> PoissonProcess<S> {
     /// The time half of the next arrival on the whole line: draws E_n and advances the clock.
     /// Its location must be drawn next, by [`next_point`](Self::next_point) (parallel GPRS
     /// queues a process by its next time and draws the location once it is the earliest).
-    #[inline]
+    #[inline(always)]
     pub fn next_time(&mut self) -> f64 {
         let exponential = self.stream.borrow_mut().next_unit().exponential();
         self.advance(exponential, 1.0)
@@ -101,14 +101,14 @@ impl<S: BorrowMut<ElementStream>> PoissonProcess<S> {
 
     /// The time of the next arrival of the process restricted to `interval` (its location
     /// draw is left in the stream).
-    #[inline]
+    #[inline(always)]
     pub fn next_time_in(&mut self, interval: &TailInterval) -> f64 {
         let exponential = self.stream.borrow_mut().next_unit().exponential();
         self.advance(exponential, interval.mass())
     }
 
     /// The location half of the arrival whose time [`next_time`](Self::next_time) just drew.
-    #[inline]
+    #[inline(always)]
     pub fn next_point(&mut self) -> Result<TailPoint> {
         TailInterval::WHOLE_LINE.point_at(self.stream.borrow_mut().next_unit(), 1.0)
     }
@@ -116,26 +116,26 @@ impl<S: BorrowMut<ElementStream>> PoissonProcess<S> {
     /// Jumps ahead so that the next arrival drawn is arrival `arrival` ≥ 1 (counting from the
     /// stream's start): `advance(2(arrival − 1))`, O(log arrival). The clock is not advanced:
     /// decoders only need locations.
-    #[inline]
+    #[inline(always)]
     pub fn skip_to(&mut self, arrival: u64) {
         debug_assert!(arrival >= 1, "arrivals are numbered from 1");
         self.stream.borrow_mut().skip_arrivals(arrival.saturating_sub(1));
     }
 
     /// The location draw of the next arrival, its time draw consumed unread (decoders).
-    #[inline]
+    #[inline(always)]
     pub fn next_location(&mut self) -> UnitDraw {
         self.stream.borrow_mut().next_location()
     }
 
     /// The location of the next arrival restricted to `interval`, its time draw consumed unread.
-    #[inline]
+    #[inline(always)]
     pub fn next_location_in(&mut self, interval: &TailInterval) -> Result<TailPoint> {
         interval.point_at(self.next_location(), interval.mass())
     }
 
     /// Both draws of the next arrival in `interval` of P-mass `mass`, time first.
-    #[inline]
+    #[inline(always)]
     fn arrival_in(&mut self, interval: &TailInterval, mass: f64) -> Result<Arrival> {
         let (exponential, location) = self.stream.borrow_mut().next_arrival();
         let time = self.advance(exponential, mass);
@@ -143,7 +143,7 @@ impl<S: BorrowMut<ElementStream>> PoissonProcess<S> {
     }
 
     /// T ← T + (1/rate) · E / m.
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self, exponential: f64, mass: f64) -> f64 {
         self.time += self.time_scale * exponential / mass;
         self.time
@@ -161,32 +161,32 @@ pub struct NodeArrivals {
 
 impl NodeArrivals {
     /// The node streams of element `stream_index` under user seed `seed`.
-    #[inline]
+    #[inline(always)]
     pub fn new(seed: u64, stream_index: u64) -> Self {
         NodeArrivals { element_key: crate::random::element_key(seed, stream_index) }
     }
 
     /// Node `heap_index`'s process, which starts after `time`.
-    #[inline]
+    #[inline(always)]
     pub fn process(&self, heap_index: u128, time: f64) -> PoissonProcess {
         PoissonProcess::after(ElementStream::for_node_of_key(self.element_key, heap_index), time)
     }
 
     /// T_H = T_parent + E_H / P(B_H): the time of the first arrival in the node's interval
     /// B_H = `interval` after its parent's arrival at `parent_time` (0 for the root).
-    #[inline]
+    #[inline(always)]
     pub fn first_time(&self, heap_index: u128, parent_time: f64, interval: &TailInterval) -> f64 {
         self.process(heap_index, parent_time).next_time_in(interval)
     }
 
     /// The location draw of node `heap_index` (the second u64 of its stream).
-    #[inline]
+    #[inline(always)]
     pub fn location(&self, heap_index: u128) -> UnitDraw {
         self.process(heap_index, 0.0).next_location()
     }
 
     /// X_H ~ P restricted to B_H = `interval`: the location of node `heap_index`'s arrival.
-    #[inline]
+    #[inline(always)]
     pub fn point_in(&self, heap_index: u128, interval: &TailInterval) -> Result<TailPoint> {
         self.process(heap_index, 0.0).next_location_in(interval)
     }

@@ -78,7 +78,7 @@ impl SearchNode {
 
     /// The children 2H (left of `split`) and 2H + 1 (right of it), `split_x` being x at
     /// `split`, each at its first arrival after this node's.
-    #[inline]
+    #[inline(always)]
     pub fn children(&self, split: TailPoint, split_x: f64, arrivals: &NodeArrivals) -> [SearchNode; 2] {
         let child = |heap_index, interval, left_x, right_x| SearchNode {
             time: arrivals.first_time(heap_index, self.time, &interval),
@@ -95,7 +95,7 @@ impl SearchNode {
     }
 
     /// The heap entry of this node with priority `key` (ties broken by heap index).
-    #[inline]
+    #[inline(always)]
     pub fn queued(self, key: f64) -> Earliest<SearchNode> {
         Earliest { key, tie: self.heap_index, item: self }
     }
@@ -137,7 +137,7 @@ pub(crate) trait BestFirst {
 
 /// Runs a best-first search over the tree whose node arrivals are `arrivals`: pop the node of
 /// smallest key, examine it, queue its children that `priority` keeps.
-#[inline]
+#[inline(always)]
 pub(crate) fn best_first<S: BestFirst>(search: &mut S, arrivals: NodeArrivals) -> Result<S::Found> {
     let mut queue = BinaryHeap::new();
     // The root is examined first whatever its key, and never pruned.
