@@ -234,6 +234,27 @@ pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// Reads the number of dimensions (≤ [`MAX_DIMENSIONS`]) and that many extents with `extent`.
+pub(crate) fn read_shape<'a>(
+    fields: &mut Fields<'a>,
+    mut extent: impl FnMut(&mut Fields<'a>) -> Result<u64>,
+) -> Result<Vec<u64>> {
+    let dimensions = fields.u8("dimension count")? as usize;
+    if dimensions > MAX_DIMENSIONS {
+        return Err(corrupt!("{dimensions} dimensions exceed the maximum of {MAX_DIMENSIONS}"));
+    }
+    (0..dimensions).map(|_| extent(fields)).collect()
+}
+
+/// Checks that the bits of the payload's last byte after its `payload_bits` are zero.
+pub(crate) fn check_padding(payload: &[u8], payload_bits: u64) -> Result<()> {
+    let used_bits_in_last_byte = (payload_bits % 8) as u32;
+    if used_bits_in_last_byte != 0 && payload[payload.len() - 1] & (0xffu8 >> used_bits_in_last_byte) != 0 {
+        return Err(corrupt!("nonzero padding bits after the payload"));
+    }
+    Ok(())
+}
+
 /// Little-endian field reader with truncation errors.
 pub(crate) struct Fields<'a> {
     bytes: &'a [u8],

@@ -33,7 +33,7 @@
 //! every field, the exact length, the padding and the checksum, and raises
 //! [`RecError::CorruptStream`](crate::error::RecError::CorruptStream) on any mismatch.
 
-use super::{crc32, read_prologue, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
+use super::{check_padding, crc32, read_prologue, read_shape, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC};
 use crate::code::{BitReader, BitWriter};
 use crate::error::{corrupt, Result};
 use crate::message::Message;
@@ -107,14 +107,7 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
     if !method.parameter_allowed(method_parameter) {
         return Err(corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()));
     }
-    let dimensions = fields.u8("dimension count")? as usize;
-    if dimensions > MAX_DIMENSIONS {
-        return Err(corrupt!("{dimensions} dimensions exceed the maximum of {MAX_DIMENSIONS}"));
-    }
-    let mut shape = Vec::with_capacity(dimensions);
-    for _ in 0..dimensions {
-        shape.push(fields.u64("shape")?);
-    }
+    let shape = read_shape(&mut fields, |fields| fields.u64("shape"))?;
     let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape };
     let count = header.element_count()?;
     let stored_count = fields.u64("element count")?;
@@ -147,13 +140,7 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
     if stored_checksum != checksum {
         return Err(corrupt!("checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}"));
     }
-    let used_bits_in_last_byte = (payload_bits % 8) as u32;
-    if used_bits_in_last_byte != 0 {
-        let padding_mask = 0xffu8 >> used_bits_in_last_byte;
-        if payload[payload.len() - 1] & padding_mask != 0 {
-            return Err(corrupt!("nonzero padding bits after the payload"));
-        }
-    }
+    check_padding(payload, payload_bits)?;
     Ok((header, payload, payload_bits))
 }
 

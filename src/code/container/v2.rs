@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use super::{crc32, read_prologue, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC, MAX_DIMENSIONS};
+use super::{check_padding, crc32, read_prologue, read_shape, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC};
 use crate::code::chunk::{decode_chunk, encode_chunk, Coding};
 use crate::error::{corrupt, RecError, Result};
 use crate::message::{ElementContext, Message};
@@ -182,14 +182,7 @@ pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
         .ok()
         .filter(|&p| method.parameter_allowed(p))
         .ok_or_else(|| corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()))?;
-    let dimensions = fields.u8("dimension count")? as usize;
-    if dimensions > MAX_DIMENSIONS {
-        return Err(corrupt!("{dimensions} dimensions exceed the maximum of {MAX_DIMENSIONS}"));
-    }
-    let mut shape = Vec::with_capacity(dimensions);
-    for _ in 0..dimensions {
-        shape.push(fields.varint("shape")?);
-    }
+    let shape = read_shape(&mut fields, |fields| fields.varint("shape"))?;
     let header_end = fields.position();
     let stored_checksum = fields.u32("header checksum")?;
     let checksum = crc32(&bytes[..header_end]);
@@ -255,10 +248,7 @@ fn read_chunk<'a>(
     if coding == Coding::Universal && element_count > payload_bits {
         return Err(chunk_error(corrupt!("{element_count} universal codes cannot fit in {payload_bits} payload bits")));
     }
-    let used_bits_in_last_byte = (payload_bits % 8) as u32;
-    if used_bits_in_last_byte != 0 && payload[payload.len() - 1] & (0xffu8 >> used_bits_in_last_byte) != 0 {
-        return Err(chunk_error(corrupt!("nonzero padding bits after the payload")));
-    }
+    check_padding(payload, payload_bits).map_err(chunk_error)?;
     Ok(ChunkFrame { number, first_element, element_count, coding, model, payload, payload_bits })
 }
 
