@@ -25,7 +25,8 @@ use super::path::{read_path_with, write_path_with};
 use super::universal::{read_delta, write_delta};
 use super::{BitReader, BitWriter};
 use crate::error::{corrupt, Result};
-use crate::message::{ElementContext, Message, SplitDraws};
+use crate::message::{ElementContext, Message, SplitDrawReader, SplitDraws};
+use crate::random::UnitDraw;
 
 use crate::message::MAX_NODE_DEPTH as MAX_DEPTH;
 
@@ -261,14 +262,52 @@ impl MessageCode for DyadicPathCode {
     }
 }
 
-/// The heap index of a split-on-sample search (`"gprs-bb"`, `"astar-bb"`): its depth, then
-/// each path bit with the P-mass fraction of the part it keeps, read from the split draws.
+/// The draws that split one element's split-on-sample path, level by level, root first.
+pub trait PathSplits {
+    /// The draw that splits node `prefix` of the path (asked for in level order).
+    fn split_draw(&mut self, prefix: u128) -> Result<UnitDraw>;
+    /// Follows the path into child `bit` of the node split last (for geometries whose next
+    /// split depends on the part kept).
+    fn descend(&mut self, _bit: bool) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl PathSplits for SplitDrawReader {
+    #[inline]
+    fn split_draw(&mut self, prefix: u128) -> Result<UnitDraw> {
+        Ok(self.draw(prefix))
+    }
+}
+
+/// What a [`SplitPathCode`] needs to know of one kind of split-on-sample search: where each
+/// element's split draws come from, how its stop buckets are indexed, and its universal form.
+pub trait SplitGeometry: Sync {
+    /// The split draws of one element.
+    type Splits: PathSplits;
+    /// The split draws of the element with this context.
+    fn splits(&self, context: &ElementContext) -> Result<Self::Splits>;
+    /// The stop bucket of a level at which the path has halved its P-mass `halvings` times.
+    fn bucket(&self, halvings: u32, _context: &ElementContext) -> u32 {
+        halvings
+    }
+    /// Appends the universal (version 1) code of heap index `heap_index` (1 ≤ H < 2¹²⁷).
+    fn write_universal(&self, writer: &mut BitWriter, heap_index: u128, context: &ElementContext);
+    /// Reads one universal code.
+    fn read_universal(&self, reader: &mut BitReader<'_>, context: &ElementContext) -> Result<Message>;
+}
+
+/// The heap index of a split-on-sample search (`"gprs-bb"`, `"astar-bb"`, and the box search
+/// of block coding): its depth, then each path bit with the P-mass fraction of the part it
+/// keeps, read from the split draws.
 ///
-/// At level k the decoder knows the location draw u_k that split the interval: the left part
+/// At level k the decoder knows the location draw u_k that split the node: the left part
 /// (bit 0) keeps the fraction u_k of its P-mass, the right part (bit 1) 1 − u_k. Coding the
-/// bit with P(0) = u_k costs −log₂ P(final interval) in total — the information the path
-/// carries about the sample — instead of one bit per level.
-pub struct SplitPathCode(pub SplitDraws);
+/// bit with P(0) = u_k costs −log₂ P(final node) in total — the information the path
+/// carries about the sample — instead of one bit per level. Whether the path stops at a level
+/// is coded with a per-chunk [`StopTable`] indexed by the P-mass halvings so far
+/// ([`SplitGeometry::bucket`]).
+pub struct SplitPathCode<G = SplitDraws>(pub G);
 
 /// P(0) of a split draw with 53-bit integer k: k · 2⁻⁵³ in units of 2⁻²⁴.
 #[inline]
@@ -276,44 +315,78 @@ fn left_fraction(draw_integer: u64) -> u32 {
     (draw_integer >> (53 - PRECISION)) as u32
 }
 
-impl SplitPathCode {
-    /// Walks the path of `heap_index` (depth ≥ 1), calling `visit(level, bucket, stopped,
-    /// bit, left_fraction)` at every level: whether the path stops there, else its bit and the
-    /// left part's P-mass fraction (units of 2⁻²⁴). At depth 127 the stop is implied.
-    fn walk<F: FnMut(u32, bool, bool, u32)>(&self, heap_index: u128, context: &ElementContext, mut visit: F) {
+/// One level of a path: (stop bucket, stopped here, path bit, left fraction in 2⁻²⁴).
+type Level = (u32, bool, bool, u32);
+
+impl<G: SplitGeometry> SplitPathCode<G> {
+    /// Walks the path of `heap_index` (depth ≥ 1), calling `visit` at every level: whether
+    /// the path stops there, else its bit and the left part's P-mass fraction. At depth 127
+    /// the stop is implied.
+    fn walk<F: FnMut(Level)>(&self, heap_index: u128, context: &ElementContext, mut visit: F) -> Result<()> {
         let depth = bit_length(heap_index);
-        let mut draws = context.split_draws(self.0);
+        let mut splits = self.0.splits(context)?;
         let mut mass = KeptMass::default();
         for level in 0..depth {
-            let stopped = level + 1 == depth;
-            if stopped {
-                visit(mass.halvings(), true, false, 0);
+            let bucket = self.0.bucket(mass.halvings(), context);
+            if level + 1 == depth {
+                visit((bucket, true, false, 0));
                 break;
             }
             let bit = (heap_index >> (depth - 2 - level)) & 1 == 1;
-            let left = left_fraction(draws.draw(heap_index >> (depth - 1 - level)).integer());
-            visit(mass.halvings(), false, bit, left);
+            let left = left_fraction(splits.split_draw(heap_index >> (depth - 1 - level))?.integer());
+            visit((bucket, false, bit, left));
             mass.keep(if bit { (1 << PRECISION) - left } else { left });
+            splits.descend(bit)?;
+        }
+        Ok(())
+    }
+
+    /// Every level of every message, element after element, with where each element's levels
+    /// end and whether it is at the deepest level (whose stop is implied, not coded).
+    fn levels(&self, messages: &[Message], contexts: &[ElementContext]) -> Result<(Vec<Level>, Vec<(usize, bool)>)> {
+        let mut levels = Vec::new();
+        let mut ends = Vec::with_capacity(messages.len());
+        for (i, (message, context)) in messages.iter().zip(contexts).enumerate() {
+            let h = node_index(message).ok_or_else(|| wrong(message, "split path code").at_element(i))?;
+            self.walk(h, context, |level| levels.push(level)).map_err(|e| e.at_element(i))?;
+            ends.push((levels.len(), bit_length(h) == MAX_DEPTH));
+        }
+        Ok((levels, ends))
+    }
+}
+
+/// The stop observations of recorded levels.
+fn stop_observations<'a>(levels: &'a [Level], ends: &'a [(usize, bool)]) -> impl Iterator<Item = (u32, bool)> + 'a {
+    let mut start = 0;
+    ends.iter().flat_map(move |&(end, deepest)| {
+        let element = &levels[start..end];
+        start = end;
+        // At depth 127 the last stop is implied, not observed.
+        element[..element.len() - deepest as usize].iter().map(|&(bucket, stopped, _, _)| (bucket, stopped))
+    })
+}
+
+/// Writes one element's recorded levels: stop-or-go flags ("0" is stop; implied at depth 127)
+/// and path bits.
+fn write_levels(sink: &mut RangeSink, stops: &StopTable, levels: &[Level], deepest: bool) {
+    for (k, &(bucket, stopped, bit, left)) in levels.iter().enumerate() {
+        if !(deepest && k + 1 == levels.len()) {
+            sink.binary(!stopped, stops.stop_probability(bucket));
+        }
+        if !stopped {
+            sink.binary(bit, left);
         }
     }
 }
 
-impl MessageCode for SplitPathCode {
+impl<G: SplitGeometry> MessageCode for SplitPathCode<G> {
     fn class(&self, message: &Message, _: &ElementContext) -> Result<u32> {
         node_index(message).map(bit_length).ok_or_else(|| wrong(message, "split path code"))
     }
 
     fn fit(&self, messages: &[Message], contexts: &[ElementContext]) -> Result<ChunkTable> {
-        let mut observations = Vec::new();
-        for (i, (message, context)) in messages.iter().zip(contexts).enumerate() {
-            let h = node_index(message).ok_or_else(|| wrong(message, "split path code").at_element(i))?;
-            self.walk(h, context, |bucket, stopped, _, _| {
-                if bit_length(h) < MAX_DEPTH || !stopped {
-                    observations.push((bucket, stopped))
-                }
-            });
-        }
-        Ok(ChunkTable::Stops(StopTable::fit(observations.into_iter())))
+        let (levels, ends) = self.levels(messages, contexts)?;
+        Ok(ChunkTable::Stops(StopTable::fit(stop_observations(&levels, &ends))))
     }
 
     fn read_table(&self, reader: &mut BitReader<'_>) -> Result<ChunkTable> {
@@ -328,34 +401,13 @@ impl MessageCode for SplitPathCode {
         messages: &[Message],
         contexts: &[ElementContext],
     ) -> Result<(ChunkTable, Vec<f64>)> {
-        // (bucket, stopped, bit, left fraction) of every level, element after element.
-        let mut levels: Vec<(u32, bool, bool, u32)> = Vec::new();
-        let mut ends = Vec::with_capacity(messages.len());
-        for (i, (message, context)) in messages.iter().zip(contexts).enumerate() {
-            let h = node_index(message).ok_or_else(|| wrong(message, "split path code").at_element(i))?;
-            self.walk(h, context, |bucket, stopped, bit, left| levels.push((bucket, stopped, bit, left)));
-            ends.push((levels.len(), bit_length(h) == MAX_DEPTH));
-        }
-        let mut start = 0;
-        let observations = ends.iter().flat_map(|&(end, deepest)| {
-            let element = &levels[start..end];
-            start = end;
-            // At depth 127 the last stop is implied, not observed.
-            element[..element.len() - deepest as usize].iter().map(|&(bucket, stopped, _, _)| (bucket, stopped))
-        });
-        let table = StopTable::fit(observations);
+        let (levels, ends) = self.levels(messages, contexts)?;
+        let table = StopTable::fit(stop_observations(&levels, &ends));
         let mut information = Vec::with_capacity(messages.len());
         let mut start = 0;
         let mut before = sink.information();
         for &(end, deepest) in &ends {
-            for (k, &(bucket, stopped, bit, left)) in levels[start..end].iter().enumerate() {
-                if !(deepest && start + k + 1 == end) {
-                    sink.binary(!stopped, table.stop_probability(bucket));
-                }
-                if !stopped {
-                    sink.binary(bit, left);
-                }
-            }
+            write_levels(sink, &table, &levels[start..end], deepest);
             start = end;
             let after = sink.information();
             information.push(after - before);
@@ -369,16 +421,9 @@ impl MessageCode for SplitPathCode {
             return Err(crate::error::RecError::InvalidParameter("a split path code needs a stop model".into()));
         };
         let h = node_index(message).ok_or_else(|| wrong(message, "split path code"))?;
-        let depth = bit_length(h);
-        self.walk(h, context, |bucket, stopped, bit, left| {
-            // "0" is stop; the last level's stop is implied.
-            if !(stopped && depth == MAX_DEPTH) {
-                sink.binary(!stopped, stops.stop_probability(bucket));
-            }
-            if !stopped {
-                sink.binary(bit, left);
-            }
-        });
+        let mut levels = Vec::with_capacity(bit_length(h) as usize);
+        self.walk(h, context, |level| levels.push(level))?;
+        write_levels(sink, stops, &levels, bit_length(h) == MAX_DEPTH);
         Ok(())
     }
 
@@ -386,27 +431,53 @@ impl MessageCode for SplitPathCode {
         let ChunkModel::Stops(stops) = model else {
             return Err(corrupt!("a split path code needs a stop model"));
         };
-        let mut draws = context.split_draws(self.0);
+        let mut splits = self.0.splits(context).map_err(as_corrupt)?;
         let mut mass = KeptMass::default();
         let mut h: u128 = 1;
-        while bit_length(h) < MAX_DEPTH && source.binary(stops.stop_probability(mass.halvings()))? {
-            let left = left_fraction(draws.draw(h).integer());
+        while bit_length(h) < MAX_DEPTH
+            && source.binary(stops.stop_probability(self.0.bucket(mass.halvings(), context)))?
+        {
+            let left = left_fraction(splits.split_draw(h).map_err(as_corrupt)?.integer());
             let bit = source.binary(left)?;
             mass.keep(if bit { (1 << PRECISION) - left } else { left });
+            splits.descend(bit).map_err(as_corrupt)?;
             h = (h << 1) | bit as u128;
         }
         Ok(Message::Node(h))
     }
 
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext) {
+        self.0.write_universal(writer, node_index(message).unwrap_or(1), context);
+    }
+
+    fn read_universal(&self, reader: &mut BitReader<'_>, context: &ElementContext) -> Result<Message> {
+        self.0.read_universal(reader, context)
+    }
+}
+
+/// A decoder's search error: the path the stream describes cannot be replayed.
+fn as_corrupt(error: crate::error::RecError) -> crate::error::RecError {
+    match error {
+        crate::error::RecError::SearchLimit(m) => corrupt!("the coded path cannot be replayed: {m}"),
+        other => other,
+    }
+}
+
+impl SplitGeometry for SplitDraws {
+    type Splits = SplitDrawReader;
+
+    fn splits(&self, context: &ElementContext) -> Result<SplitDrawReader> {
+        Ok(context.split_draws(*self))
+    }
+
     /// The version-1 code: the Elias delta code of the depth D; for D > 1 a flag bit and the
     /// D − 1 path bits, raw (flag 0) or arithmetic-coded with the split draws (flag 1,
     /// [`super::path`]), whichever is shorter.
-    fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext) {
-        let h = node_index(message).unwrap_or(1);
+    fn write_universal(&self, writer: &mut BitWriter, h: u128, context: &ElementContext) {
         let depth = bit_length(h);
         write_delta(writer, depth as u128);
         if depth > 1 {
-            let mut draws = context.split_draws(self.0);
+            let mut draws = context.split_draws(*self);
             let mut arithmetic = BitWriter::new();
             let length = write_path_with(&mut arithmetic, h, |level| draws.draw(h >> (depth - 1 - level)));
             if length < (depth - 1) as u64 {
@@ -433,7 +504,7 @@ impl MessageCode for SplitPathCode {
                 .map(|path| (1u128 << (depth - 1)) | path)
                 .ok_or_else(|| corrupt!("the payload ends inside a search path"))?,
             Some(_) => {
-                let mut draws = context.split_draws(self.0);
+                let mut draws = context.split_draws(*self);
                 read_path_with(reader, depth, |_, prefix| draws.draw(prefix))?
             }
             None => return Err(corrupt!("the payload ends before a path-code flag")),

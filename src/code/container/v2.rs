@@ -22,6 +22,7 @@ use rayon::prelude::*;
 use super::{check_padding, crc32, read_prologue, read_shape, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC};
 use crate::code::chunk::{decode_chunk, encode_chunk, Coding};
 use crate::error::{corrupt, RecError, Result};
+use crate::code::message_code::MessageCode;
 use crate::message::{ElementContext, Message};
 
 /// The default number of elements per chunk.
@@ -66,38 +67,53 @@ pub fn write(
     model_parameters: Option<&[f64]>,
 ) -> Result<(Vec<u8>, Vec<f64>)> {
     header.check_for_writing(messages.len())?;
+    check_model_parameters(model_parameters, messages.len())?;
+    let mut out = write_header(header);
+    let element_bits = write_chunk_frames(&mut out, header.method.spec().code, messages, chunk_elements, |index| {
+        context_of(header, model_parameters, index)
+    })?;
+    Ok((out, element_bits))
+}
+
+/// Codes `messages` in chunks of `chunk_elements` (in parallel on the current rayon pool, each
+/// element coded with `context(its index)`) and appends the chunk frames to `out`; returns each
+/// element's share of the payload bits. Shared by every stream kind that frames message chunks.
+pub(crate) fn write_chunk_frames(
+    out: &mut Vec<u8>,
+    code: &dyn MessageCode,
+    messages: &[Message],
+    chunk_elements: u64,
+    context: impl Fn(u64) -> ElementContext + Sync,
+) -> Result<Vec<f64>> {
     if !(1..=MAX_CHUNK_ELEMENTS).contains(&chunk_elements) {
         return Err(RecError::InvalidParameter(format!(
             "chunk_size = {chunk_elements}; it must lie in [1, {MAX_CHUNK_ELEMENTS}]"
         )));
     }
-    check_model_parameters(model_parameters, messages.len())?;
-    let code = header.method.spec().code;
     let chunks: Vec<_> = messages
         .par_chunks(chunk_elements as usize)
         .enumerate()
         .map(|(number, chunk)| {
             let first = number as u64 * chunk_elements;
-            encode_chunk(code, chunk, |i| context_of(header, model_parameters, first + i as u64))
+            encode_chunk(code, chunk, |i| context(first + i as u64))
                 .map_err(|e| in_chunk(e, number, first, chunk.len() as u64))
         })
         .collect::<Result<_>>()?;
-    let mut out = write_header(header);
     let mut element_bits = Vec::with_capacity(messages.len());
     for (number, chunk) in chunks.into_iter().enumerate() {
         let start = out.len();
-        write_varint(&mut out, number as u64 * chunk_elements);
-        write_varint(&mut out, chunk.element_bits.len() as u64);
+        write_varint(out, number as u64 * chunk_elements);
+        write_varint(out, chunk.element_bits.len() as u64);
         out.push(chunk.coding.id());
-        write_varint(&mut out, chunk.model.len() as u64);
+        write_varint(out, chunk.model.len() as u64);
         out.extend_from_slice(&chunk.model);
-        write_varint(&mut out, chunk.payload_bits);
+        write_varint(out, chunk.payload_bits);
         out.extend_from_slice(&chunk.payload);
         let checksum = crc32(&out[start..]);
         out.extend_from_slice(&checksum.to_le_bytes());
         element_bits.extend_from_slice(&chunk.element_bits);
     }
-    Ok((out, element_bits))
+    Ok(element_bits)
 }
 
 fn check_model_parameters(model_parameters: Option<&[f64]>, count: usize) -> Result<()> {
@@ -148,10 +164,15 @@ pub struct ChunkFrame<'a> {
 impl ChunkFrame<'_> {
     /// Decodes the chunk's messages.
     pub fn decode(&self, header: &Header, model_parameters: Option<&[f64]>) -> Result<Vec<Message>> {
-        let code = header.method.spec().code;
+        self.decode_with(header.method.spec().code, |index| context_of(header, model_parameters, index))
+    }
+
+    /// Decodes the chunk's messages with `code`, element `index` (counted from the stream's
+    /// first) with `context(index)`.
+    pub fn decode_with(&self, code: &dyn MessageCode, context: impl Fn(u64) -> ElementContext) -> Result<Vec<Message>> {
         let first = self.first_element;
         decode_chunk(code, self.coding, self.model, self.payload, self.payload_bits, self.element_count as usize, |i| {
-            context_of(header, model_parameters, first + i as u64)
+            context(first + i as u64)
         })
         .map_err(|e| in_chunk(e, self.number, first, self.element_count))
     }
@@ -191,21 +212,25 @@ pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
     }
     let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape };
     let count = header.element_count()?;
+    let chunks = read_chunk_frames(&mut fields, bytes, count)?;
+    Ok((header, chunks))
+}
+
+/// Reads chunk frames to the end of `fields` and checks that they cover elements
+/// 0 … `count` − 1 in order.
+pub(crate) fn read_chunk_frames<'a>(fields: &mut Fields<'a>, bytes: &'a [u8], count: u64) -> Result<Vec<ChunkFrame<'a>>> {
     let mut chunks = Vec::new();
     let mut covered = 0u64;
     while fields.remaining() > 0 {
         let number = chunks.len();
-        let frame = read_chunk(&mut fields, bytes, number, covered, count)?;
+        let frame = read_chunk(fields, bytes, number, covered, count)?;
         covered += frame.element_count;
         chunks.push(frame);
     }
     if covered != count {
-        return Err(corrupt!(
-            "truncated stream: its chunks cover {covered} of the {count} elements of shape {:?}",
-            header.shape
-        ));
+        return Err(corrupt!("truncated stream: its chunks cover {covered} of the {count} elements"));
     }
-    Ok((header, chunks))
+    Ok(chunks)
 }
 
 fn read_chunk<'a>(
