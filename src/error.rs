@@ -31,7 +31,21 @@ pub enum RecError {
 impl RecError {
     /// Prefixes the message with the element index it concerns.
     pub fn at_element(self, index: usize) -> RecError {
-        let prefix = |message: String| format!("element {index}: {message}");
+        self.at("element", index as u64)
+    }
+
+    /// Prefixes the message with the dimension (flat index of a product target) it concerns.
+    pub fn at_dimension(self, index: u64) -> RecError {
+        self.at("dimension", index)
+    }
+
+    /// Prefixes the message with the block it concerns.
+    pub fn at_block(self, index: u64) -> RecError {
+        self.at("block", index)
+    }
+
+    fn at(self, what: &str, index: u64) -> RecError {
+        let prefix = |message: String| format!("{what} {index}: {message}");
         match self {
             RecError::InvalidParameter(m) => RecError::InvalidParameter(prefix(m)),
             RecError::UnboundedRatio(m) => RecError::UnboundedRatio(prefix(m)),

@@ -54,6 +54,7 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod batch;
+pub mod block;
 pub mod codec;
 pub mod code;
 pub mod distribution;
