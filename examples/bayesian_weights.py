@@ -264,7 +264,7 @@ def train_posterior(data: Dataset, config: Optional[TrainConfig] = None, seed: i
         if log_every and (step % log_every == 0 or step == config.steps):
             kl_bits = gaussian_divergences_bits(mu, _softplus(rho), p)[0].sum()
             history.append((step, nll, float(kl_bits)))
-            print(f"  step {step:5d}  nll {nll:.4f} nats/example  KL {kl_bits:8.1f} bits")
+            print(f"  step {step:5d}  NLL {nll:.4f} nats/example (one-sample estimate)  KL {kl_bits:8.1f} bits")
     seconds = time.perf_counter() - start
 
     s = np.minimum(_softplus(rho), config.max_scale_ratio * p)
@@ -316,7 +316,7 @@ def code_weights(posterior: Posterior, seed: int = 0, bits_per_block: float = 8.
     kl_bits, dmax_bits = divergences_bits(Q, P, posterior)
     variants: Dict[str, CodedVariant] = {}
 
-    def run(name: str, encode, decode) -> None:
+    def code_one(name: str, encode, decode) -> None:
         t0 = time.perf_counter()
         enc = encode()
         data = enc.to_bytes()
@@ -326,7 +326,7 @@ def code_weights(posterior: Posterior, seed: int = 0, bits_per_block: float = 8.
         variants[name] = CodedVariant(name, enc, data, decoded, t1 - t0, t2 - t1)
 
     # (a) Exact: the layout is built from Q and stored in the stream.
-    run("exact",
+    code_one("exact",
         lambda: rf.encode_blocks(Q, P, seed=seed),
         lambda data: rf.decode_blocks(data, P))
 
@@ -341,12 +341,12 @@ def code_weights(posterior: Posterior, seed: int = 0, bits_per_block: float = 8.
                                             max_block_size=max_block_size, seed=seed)
         return rf.decode_blocks(data, P, layout=bob_layout)
 
-    run("side-info",
+    code_one("side-info",
         lambda: rf.encode_blocks(Q, P, seed=seed, layout=layout),
         decode_with_own_layout)
 
     # (c) Budget (approximate, COMBINER-compatible): a fixed number of bits per block.
-    run("budget",
+    code_one("budget",
         lambda: rf.encode_blocks(Q, P, seed=seed, method="budget", bits_per_block=budget_bits_per_block),
         lambda data: rf.decode_blocks(data, P))
 

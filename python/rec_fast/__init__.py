@@ -32,11 +32,19 @@ from ._api import (
     stretch_inverse,
 )
 from ._core import FORMAT_VERSION
+from .blocks import BLOCK_METHODS, BlockEncoder, BlockEncoding, BlockLayout, block_stream_info, decode_blocks, encode_blocks
 from .compare import compare
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BLOCK_METHODS",
+    "BlockEncoder",
+    "BlockEncoding",
+    "BlockLayout",
+    "block_stream_info",
+    "decode_blocks",
+    "encode_blocks",
     "FORMAT_VERSION",
     "METHODS",
     "CorruptStreamError",

@@ -229,6 +229,7 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
     heap.push(Earliest { key: f64::NEG_INFINITY, tie: 1, item: 0usize });
     let mut best: Option<(f64, usize, Vec<f64>)> = None;
     let (mut points, mut xs) = (vec![TailPoint::MINUS_INFINITY; d], vec![0.0; d]);
+    let mut draws = vec![UnitDraw::from_bits(0); d];
     let mut intervals = vec![TailInterval::WHOLE_LINE; d];
     let mut steps = 0u64;
     let mut free: Vec<usize> = Vec::new();
@@ -247,19 +248,31 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
         let node = &nodes[index];
         let (heap_index, time, log_mass, bound_deficit, start) =
             (node.heap_index, node.time, node.log_mass, node.bound_deficit, node.start);
-        // The node's arrival: one location per axis, after its time draw.
+        // The node's arrival: one location draw per axis, after its time draw. The split axis
+        // is placed first (the children need it); the others only while the arrival can still
+        // beat the best: the partial score ln T − ln r* + Σ (dᵢ(xᵢ) for placed axes, inf dᵢ for
+        // the others) never decreases as axes are placed.
         let mut stream = ElementStream::for_node_of_key(key, heap_index);
         stream.next_u64();
-        let mut deficit = 0.0;
-        for i in 0..d {
-            let axis = &arena[start + i];
-            intervals[i] = axis.interval;
-            points[i] = axis.interval.point_at(stream.next_unit(), axis.interval.mass())?;
-            xs[i] = proposals[i].quantile(points[i]);
-            deficit += pairs[i].deficit(xs[i]);
+        for (i, draw) in draws.iter_mut().enumerate() {
+            *draw = stream.next_unit();
+            intervals[i] = arena[start + i].interval;
         }
-        let score = libm::log(time) - log_max_ratio + deficit;
-        if best.as_ref().is_none_or(|(best_score, _, _)| score < *best_score) {
+        let k = split_axis(&intervals, weights);
+        let best_score = best.as_ref().map_or(f64::INFINITY, |b| b.0);
+        let mut score = libm::log(time) - log_max_ratio + bound_deficit;
+        let mut complete = true;
+        for i in std::iter::once(k).chain((0..d).filter(|&i| i != k)) {
+            if i != k && !(score < best_score) {
+                complete = false;
+                break;
+            }
+            let axis = &arena[start + i];
+            points[i] = axis.interval.point_at(draws[i], axis.interval.mass())?;
+            xs[i] = proposals[i].quantile(points[i]);
+            score += pairs[i].deficit(xs[i]) - axis.deficit;
+        }
+        if complete && score < best_score {
             best = Some((score, index, xs.clone()));
         }
         if heap_index >> (MAX_NODE_DEPTH - 1) != 0 {
@@ -268,7 +281,6 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
             )));
         }
         let best_score = best.as_ref().map_or(f64::INFINITY, |b| b.0);
-        let k = split_axis(&intervals, weights);
         let parent = arena[start + k];
         let parent_mass = parent.interval.mass();
         for bit in [false, true] {

@@ -348,12 +348,13 @@ fn code_block(pairs: &[Pair], kl_bits: f64, weights: &[f64], block: u64, setting
 }
 
 /// The validated pair of every dimension of `dimensions` (errors name the first bad one) and
-/// their total KL in bits.
-fn block_pairs(pairs: &Pairs<'_>, dimensions: &[u64]) -> Result<(Vec<Pair>, f64)> {
+/// their total KL in bits; `pairs` is indexed by dimension, or by position in the block if
+/// `in_block_order`.
+fn block_pairs(pairs: &Pairs<'_>, dimensions: &[u64], in_block_order: bool) -> Result<(Vec<Pair>, f64)> {
     let mut kl_bits = 0.0;
     let mut block = Vec::with_capacity(dimensions.len());
-    for &d in dimensions {
-        let i = d as usize;
+    for (j, &d) in dimensions.iter().enumerate() {
+        let i = if in_block_order { j } else { d as usize };
         if i >= pairs.target.first.len() || i >= pairs.proposal.first.len() {
             return Err(RecError::ShapeMismatch(format!("dimension {d} is outside the {} targets given", pairs.target.first.len())));
         }
@@ -447,8 +448,30 @@ impl BlockEncoder {
         Ok(&self.blocks[block])
     }
 
+    /// Codes the next block from `pairs` given in the block's own order (one per dimension of
+    /// [`BlockLayout::block_dimensions`]); returns the coded block.
+    pub fn encode_next_in_block_order(&mut self, pairs: &Pairs<'_>) -> Result<&CodedBlock> {
+        let block = self.blocks.len();
+        if block >= self.layout.num_blocks() {
+            return Err(RecError::InvalidParameter(format!("all {block} blocks are already coded")));
+        }
+        let dimensions = self.layout.block_dimensions(block);
+        if pairs.len()? != dimensions.len() {
+            return Err(RecError::ShapeMismatch(format!(
+                "block {block} has {} dimensions but {} targets were given",
+                dimensions.len(),
+                pairs.len()?
+            )));
+        }
+        let (block_pairs, kl_bits) = block_pairs(pairs, dimensions, true)?;
+        let coded = code_block(&block_pairs, kl_bits, self.layout.block_weights(block), block as u64, &self.settings)
+            .map_err(|e| e.at_block(block as u64))?;
+        self.blocks.push(coded);
+        Ok(&self.blocks[block])
+    }
+
     fn code(&self, pairs: &Pairs<'_>, block: usize) -> Result<CodedBlock> {
-        let (block_pairs, kl_bits) = block_pairs(pairs, self.layout.block_dimensions(block))?;
+        let (block_pairs, kl_bits) = block_pairs(pairs, self.layout.block_dimensions(block), false)?;
         code_block(&block_pairs, kl_bits, self.layout.block_weights(block), block as u64, &self.settings)
             .map_err(|e| e.at_block(block as u64))
     }

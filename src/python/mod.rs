@@ -23,6 +23,8 @@ use crate::error::RecError as CoreError;
 use crate::method::Method;
 use crate::stretch::Stretch;
 
+mod blocks;
+
 create_exception!(rec_fast, RecError, PyValueError, "Base class of every rec_fast error (a ValueError).");
 create_exception!(rec_fast, CorruptStreamError, RecError, "The bytes are not a valid rec_fast stream.");
 create_exception!(rec_fast, SearchLimitError, RecError, "A search reached its documented bound before accepting.");
@@ -313,5 +315,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stretch_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(channel_simulation_divergence_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(distribution_values, m)?)?;
+    blocks::register(m)?;
     Ok(())
 }
