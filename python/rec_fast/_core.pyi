@@ -72,3 +72,75 @@ def stretch_pairs(
 def distribution_values(distribution: Side, argument: npt.NDArray[np.float64], function: str) -> npt.NDArray[np.float64]:
     """Elementwise ``function`` ("cdf", "survival", "quantile" or "upper_quantile") of the
     side's distributions at ``argument``."""
+
+DEFAULT_BITS_PER_BLOCK: float
+DEFAULT_MAX_BLOCK_SIZE: int
+DEFAULT_BUDGET_BITS: int
+MAX_BLOCK_SIZE: int
+DEFAULT_BLOCK_MAX_STEPS: int
+
+class BlockLayout:
+    """Which dimensions of a product target are coded together (see :class:`rec_fast.BlockLayout`)."""
+
+    @staticmethod
+    def from_kl(expected_kl: npt.NDArray[np.float64], bits_per_block: float, max_block_size: int, seed: int) -> "BlockLayout":
+        """Greedy fill of a seeded dimension order to ``bits_per_block`` bits of expected KL."""
+    @staticmethod
+    def from_target(target: Side, proposal: Side, bits_per_block: float, max_block_size: int, seed: int) -> "BlockLayout":
+        """The same fill on the target's own KLs; streams store its block sizes."""
+    @staticmethod
+    def from_bytes(data: bytes) -> "BlockLayout":
+        """Read and validate :meth:`to_bytes`."""
+    def to_bytes(self) -> bytes: ...
+    def block_of(self) -> npt.NDArray[np.int64]: ...
+    def block_dimensions(self, block: int) -> npt.NDArray[np.int64]: ...
+    def block_sizes(self) -> npt.NDArray[np.int64]: ...
+    def budgets(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def num_blocks(self) -> int: ...
+    @property
+    def dimensions(self) -> int: ...
+    @property
+    def fingerprint(self) -> int: ...
+    @property
+    def stored_in_stream(self) -> bool: ...
+
+class BlockEncoder:
+    """Codes the blocks of a product target, all at once or one after another."""
+
+    def __init__(
+        self,
+        layout: BlockLayout,
+        shape: List[int],
+        target_family: str,
+        proposal_family: str,
+        method: str,
+        seed: int,
+        budget_bits: int,
+        max_steps: Optional[int],
+        chunk_size: int,
+        effective_sample_size: bool,
+        threads: Optional[int],
+    ) -> None: ...
+    def encode_rest(self, target: Side, proposal: Side) -> None:
+        """Code every remaining block (in parallel, without the GIL) from sides indexed by dimension."""
+    def encode_next(
+        self, target: Side, proposal: Side
+    ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int, float, float]:
+        """Code the next block from sides in block order; returns (dimensions, samples, steps, ESS, KL bits)."""
+    def finish(self) -> Tuple[bytes, npt.NDArray[np.float64]]:
+        """(stream bytes, each block's share of the payload bits); every block must be coded."""
+    def samples(self) -> npt.NDArray[np.float64]: ...
+    def block_steps(self) -> npt.NDArray[np.int64]: ...
+    def block_effective_sample_size(self) -> npt.NDArray[np.float64]: ...
+    def block_kl(self) -> npt.NDArray[np.float64]: ...
+    def header_bytes(self) -> int: ...
+    @property
+    def coded_blocks(self) -> int: ...
+    def layout(self) -> BlockLayout: ...
+
+def decode_blocks(data: bytes, proposal: Side, layout: Optional[BlockLayout], threads: Optional[int]) -> npt.NDArray[np.float64]:
+    """Decode a block stream against a flat proposal side of the stream's dimension count."""
+
+def block_stream_info(data: bytes) -> dict:
+    """Validate a block stream's header; return its fields (and its stored layout, if any)."""
