@@ -155,6 +155,17 @@ impl Pair {
         })
     }
 
+    /// The target, as a distribution of its family.
+    pub fn target(&self) -> Proposal {
+        match self {
+            Pair::Normal(r) => Proposal::Normal(r.target),
+            Pair::Laplace(r) => Proposal::Laplace(r.target),
+            Pair::Uniform(r) => Proposal::Uniform(r.target),
+            Pair::UniformOnNormal(r) => Proposal::Uniform(r.target),
+            Pair::UniformOnLaplace(r) => Proposal::Uniform(r.target),
+        }
+    }
+
     /// The coding distribution.
     pub fn proposal(&self) -> Proposal {
         match self {

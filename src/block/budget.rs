@@ -73,7 +73,9 @@ pub fn encode_block(pairs: &[Pair], key: u64, bits: u32, effective_sample_size: 
     axes.sort_by(|&a, &b| pairs[b].log_max_ratio().total_cmp(&pairs[a].log_max_ratio()).then(a.cmp(&b)));
     let mut uniforms = vec![0u64; d];
     let (mut time, mut best_score, mut best_index) = (0.0f64, f64::INFINITY, 0u64);
-    let (mut weight_sum, mut weight_square_sum) = (0.0f64, 0.0f64);
+    // Σ r and Σ r² relative to the largest weight so far, exp(−smallest deficit sum), so that
+    // no weight underflows: r/r_max = exp(smallest − deficits).
+    let (mut smallest, mut weight_sum, mut weight_square_sum) = (f64::INFINITY, 0.0f64, 0.0f64);
     for n in 0..1u64 << bits {
         let mut stream = ElementStream::for_node_of_key(key, n as u128 + 1);
         time += stream.next_unit().exponential();
@@ -96,8 +98,15 @@ pub fn encode_block(pairs: &[Pair], key: u64, bits: u32, effective_sample_size: 
             }
         }
         if effective_sample_size {
-            // r(X)/r* = exp(−Σ dᵢ), in units of r* so that no weight overflows.
-            let weight = libm::exp(-(score - base));
+            let deficits = score - base;
+            if deficits < smallest {
+                // Rescale the sums to the new largest weight.
+                let factor = if smallest.is_finite() { libm::exp(deficits - smallest) } else { 0.0 };
+                weight_sum *= factor;
+                weight_square_sum *= factor * factor;
+                smallest = deficits;
+            }
+            let weight = libm::exp(smallest - deficits);
             weight_sum += weight;
             weight_square_sum += weight * weight;
         }

@@ -41,6 +41,10 @@ use crate::sampler::tree::{smallest_deficit, Earliest};
 
 use super::layout::BlockLayout;
 
+/// The smallest box P-mass a search may reach (far below any box a block of ≤ 64 dimensions
+/// and KL ≤ 64 bits per dimension visits).
+const MIN_BOX_MASS: f64 = 1e-290;
+
 /// Default bound on the nodes one block's search may examine (2¹⁶).
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 16;
 
@@ -70,6 +74,15 @@ fn split_axis(intervals: &[TailInterval], weights: &[f64]) -> usize {
         }
     }
     best.0
+}
+
+/// Prefixes a search error with the block axis it concerns ("axis i: …"); the block driver
+/// turns the axis into its dimension.
+fn on_axis(axis: usize, error: RecError) -> RecError {
+    match error {
+        RecError::SearchLimit(m) => RecError::SearchLimit(format!("axis {axis}: {m}")),
+        other => other,
+    }
 }
 
 /// One block's split draws along a path: replays the box level by level.
@@ -198,7 +211,11 @@ struct Axis {
 struct Node {
     heap_index: u128,
     time: f64,
-    log_mass: f64,
+    log_time: f64,
+    /// P(box), a product of fractions: it stays far above underflow for any box a search of
+    /// at most 127 levels of splits at draws ≥ 2⁻⁵³ of the P-mass can reach in practice, and
+    /// [`encode_block`] checks it.
+    mass: f64,
     bound_deficit: f64,
     start: usize,
 }
@@ -207,6 +224,15 @@ struct Node {
 /// by `key`; at most `max_steps` nodes are examined.
 pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -> Result<BlockEncoded> {
     let d = pairs.len();
+    // The box bound needs each axis's ratio to fall away from one mode.
+    for (i, pair) in pairs.iter().enumerate() {
+        if let Some(reason) = pair.non_unimodal_reason() {
+            return Err(RecError::UnsupportedMethod(format!(
+                "axis {i}: the exact block method needs a unimodal density ratio, but {reason}; \
+                 use method=\"budget\" or a proposal whose mode is outside the target's support"
+            )));
+        }
+    }
     let proposals: Vec<Proposal> = pairs.iter().map(Pair::proposal).collect();
     let log_max_ratio: f64 = pairs.iter().map(|p| p.log_max_ratio()).sum();
     let mut arena: Vec<Axis> = pairs
@@ -218,10 +244,12 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
             deficit: 0.0,
         })
         .collect();
+    let root_time = ElementStream::for_node_of_key(key, 1).next_unit().exponential();
     let mut nodes = vec![Node {
         heap_index: 1,
-        time: ElementStream::for_node_of_key(key, 1).next_unit().exponential(),
-        log_mass: 0.0,
+        time: root_time,
+        log_time: libm::log(root_time),
+        mass: 1.0,
         bound_deficit: 0.0,
         start: 0,
     }];
@@ -246,8 +274,8 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
             )));
         }
         let node = &nodes[index];
-        let (heap_index, time, log_mass, bound_deficit, start) =
-            (node.heap_index, node.time, node.log_mass, node.bound_deficit, node.start);
+        let (heap_index, time, log_time, mass, bound_deficit, start) =
+            (node.heap_index, node.time, node.log_time, node.mass, node.bound_deficit, node.start);
         // The node's arrival: one location draw per axis, after its time draw. The split axis
         // is placed first (the children need it); the others only while the arrival can still
         // beat the best: the partial score ln T − ln r* + Σ (dᵢ(xᵢ) for placed axes, inf dᵢ for
@@ -260,7 +288,7 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
         }
         let k = split_axis(&intervals, weights);
         let best_score = best.as_ref().map_or(f64::INFINITY, |b| b.0);
-        let mut score = libm::log(time) - log_max_ratio + bound_deficit;
+        let mut score = log_time - log_max_ratio + bound_deficit;
         let mut complete = true;
         for i in std::iter::once(k).chain((0..d).filter(|&i| i != k)) {
             if i != k && !(score < best_score) {
@@ -268,7 +296,7 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
                 break;
             }
             let axis = &arena[start + i];
-            points[i] = axis.interval.point_at(draws[i], axis.interval.mass())?;
+            points[i] = axis.interval.point_at(draws[i], axis.interval.mass()).map_err(|e| on_axis(i, e))?;
             xs[i] = proposals[i].quantile(points[i]);
             score += pairs[i].deficit(xs[i]) - axis.deficit;
         }
@@ -294,11 +322,17 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
                 axis.right_x = xs[k];
             }
             axis.deficit = smallest_deficit(&pairs[k], axis.left_x, axis.right_x);
-            let child_log_mass = log_mass - libm::log(parent_mass) + libm::log(axis.interval.mass());
+            let child_mass = mass / parent_mass * axis.interval.mass();
+            if !(child_mass > MIN_BOX_MASS) {
+                return Err(RecError::SearchLimit(format!(
+                    "A* coding over boxes reached a box of P-mass {child_mass:e} in a block of {d} dimensions"
+                )));
+            }
             let exponential = ElementStream::for_node_of_key(key, child_index).next_unit().exponential();
-            let child_time = time + exponential * libm::exp(-child_log_mass);
+            let child_time = time + exponential / child_mass;
+            let child_log_time = libm::log(child_time);
             let child_deficit = bound_deficit - parent.deficit + axis.deficit;
-            let child_bound = libm::log(child_time) - log_max_ratio + child_deficit;
+            let child_bound = child_log_time - log_max_ratio + child_deficit;
             if !(child_bound < best_score) {
                 continue;
             }
@@ -317,7 +351,8 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
             nodes.push(Node {
                 heap_index: child_index,
                 time: child_time,
-                log_mass: child_log_mass,
+                log_time: child_log_time,
+                mass: child_mass,
                 bound_deficit: child_deficit,
                 start: child_start,
             });
@@ -328,6 +363,24 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
     }
     let (_, index, samples) = best.expect("the root is always examined");
     Ok(BlockEncoded { samples, steps, message: Message::Node(nodes[index].heap_index) })
+}
+
+/// Whether a search-limit message is the floating-point resolution of the box (or the depth
+/// bound it implies), not the step budget: the cases a one-dimension block escapes.
+pub fn beyond_resolution(message: &str) -> bool {
+    message.contains("resolution") || message.contains("depth bound")
+}
+
+/// The escape of a one-dimension block whose search reached a bound (a target far narrower
+/// than the floating-point resolution of P's tail coordinates, say): an exact sample of Q
+/// itself, x = F_Q⁻¹(u) with u the location draw of node 0's stream (first its time u64, then
+/// u), sent as its 64 IEEE bits ([`Message::Arrival`] carries them).
+pub fn escape_block(pair: &Pair, key: u64) -> Result<BlockEncoded> {
+    let mut stream = ElementStream::for_node_of_key(key, 0);
+    stream.next_u64();
+    let point = TailInterval::WHOLE_LINE.point_at(stream.next_unit(), 1.0)?;
+    let sample = pair.target().quantile(point);
+    Ok(BlockEncoded { samples: vec![sample], steps: 0, message: Message::Arrival(sample.to_bits()) })
 }
 
 /// Decodes one block's sample from its heap index: replays the box of node H and places

@@ -293,6 +293,82 @@ impl MessageCode for CandidateIndexCode {
     }
 }
 
+/// The exact method's message code: an escape flag (binary, P(escape) = 2⁻¹² · 2⁻²⁴ units
+/// [`ESCAPE_PROBABILITY`]), then the heap index by the split-path code with the box geometry,
+/// or, for an escaped block, its sample's 64 IEEE bits raw.
+struct ExactBlockCode<'a>(SplitPathCode<BlockPaths<'a>>);
+
+/// P(escape) in units of 2⁻²⁴: an escape flag costs a non-escaped block 0.00035 bits.
+const ESCAPE_PROBABILITY: u32 = 1 << 12;
+
+fn is_escape(message: &Message) -> bool {
+    matches!(message, Message::Arrival(_))
+}
+
+impl MessageCode for ExactBlockCode<'_> {
+    fn class(&self, message: &Message, context: &ElementContext) -> Result<u32> {
+        if is_escape(message) {
+            Ok(1)
+        } else {
+            self.0.class(message, context)
+        }
+    }
+
+    fn fit(&self, messages: &[Message], contexts: &[ElementContext]) -> Result<ChunkTable> {
+        let (kept, kept_contexts): (Vec<Message>, Vec<ElementContext>) =
+            messages.iter().zip(contexts).filter(|(m, _)| !is_escape(m)).map(|(m, c)| (*m, *c)).unzip();
+        self.0.fit(&kept, &kept_contexts)
+    }
+
+    fn read_table(&self, reader: &mut BitReader<'_>) -> Result<ChunkTable> {
+        self.0.read_table(reader)
+    }
+
+    fn write(&self, sink: &mut RangeSink, model: &ChunkModel, message: &Message, context: &ElementContext) -> Result<()> {
+        // "0" (probability 1 − P(escape)) is a searched block.
+        sink.binary(is_escape(message), (1 << crate::code::entropy::PRECISION) - ESCAPE_PROBABILITY);
+        match *message {
+            Message::Arrival(bits) => {
+                sink.raw_bits(bits, 64);
+                Ok(())
+            }
+            _ => self.0.write(sink, model, message, context),
+        }
+    }
+
+    fn read(&self, source: &mut RangeSource, model: &ChunkModel, context: &ElementContext) -> Result<Message> {
+        if source.binary((1 << crate::code::entropy::PRECISION) - ESCAPE_PROBABILITY)? {
+            Ok(Message::Arrival(source.raw_bits(64)?))
+        } else {
+            self.0.read(source, model, context)
+        }
+    }
+
+    fn write_universal(&self, writer: &mut BitWriter, message: &Message, context: &ElementContext) {
+        match *message {
+            Message::Arrival(bits) => {
+                writer.write_bits(1, 1);
+                writer.write_bits(bits as u128, 64);
+            }
+            _ => {
+                writer.write_bits(0, 1);
+                self.0.write_universal(writer, message, context);
+            }
+        }
+    }
+
+    fn read_universal(&self, reader: &mut BitReader<'_>, context: &ElementContext) -> Result<Message> {
+        match reader.read_bit() {
+            Some(1) => reader
+                .read_bits(64)
+                .map(|bits| Message::Arrival(bits as u64))
+                .ok_or_else(|| corrupt!("the payload ends inside an escaped sample")),
+            Some(_) => self.0.read_universal(reader, context),
+            None => Err(corrupt!("the payload ends before an escape flag")),
+        }
+    }
+}
+
 /// What decoder and encoder know of block `block`.
 fn block_context(header: &BlockHeader, layout: &BlockLayout, block: u64) -> ElementContext {
     ElementContext {
@@ -306,7 +382,7 @@ fn block_context(header: &BlockHeader, layout: &BlockLayout, block: u64) -> Elem
 /// Runs `work` with the stream's message code.
 fn with_code<T>(header: &BlockHeader, layout: &BlockLayout, work: impl FnOnce(&dyn MessageCode) -> T) -> T {
     match header.method {
-        BlockMethod::Exact => work(&SplitPathCode(BlockPaths { layout, seed: header.seed })),
+        BlockMethod::Exact => work(&ExactBlockCode(SplitPathCode(BlockPaths { layout, seed: header.seed }))),
         BlockMethod::Budget => work(&CandidateIndexCode),
     }
 }
@@ -331,7 +407,13 @@ pub struct CodedBlock {
 fn code_block(pairs: &[Pair], kl_bits: f64, weights: &[f64], block: u64, settings: &BlockSettings) -> Result<CodedBlock> {
     match settings.method {
         BlockMethod::Exact => {
-            let encoded = search::encode_block(pairs, weights, block_key(settings.seed, block), settings.max_steps)?;
+            let key = block_key(settings.seed, block);
+            let encoded = match search::encode_block(pairs, weights, key, settings.max_steps) {
+                Err(RecError::SearchLimit(m)) if pairs.len() == 1 && search::beyond_resolution(&m) => {
+                    search::escape_block(&pairs[0], key)?
+                }
+                other => other?,
+            };
             Ok(CodedBlock { message: encoded.message, samples: encoded.samples, steps: encoded.steps, effective_sample_size: f64::NAN, kl_bits })
         }
         BlockMethod::Budget => {
@@ -465,7 +547,7 @@ impl BlockEncoder {
         }
         let (block_pairs, kl_bits) = block_pairs(pairs, dimensions, true)?;
         let coded = code_block(&block_pairs, kl_bits, self.layout.block_weights(block), block as u64, &self.settings)
-            .map_err(|e| e.at_block(block as u64))?;
+            .map_err(|e| self.located(e, block))?;
         self.blocks.push(coded);
         Ok(&self.blocks[block])
     }
@@ -473,7 +555,26 @@ impl BlockEncoder {
     fn code(&self, pairs: &Pairs<'_>, block: usize) -> Result<CodedBlock> {
         let (block_pairs, kl_bits) = block_pairs(pairs, self.layout.block_dimensions(block), false)?;
         code_block(&block_pairs, kl_bits, self.layout.block_weights(block), block as u64, &self.settings)
-            .map_err(|e| e.at_block(block as u64))
+            .map_err(|e| self.located(e, block))
+    }
+
+    /// Names the block of an error, and the dimension of an error on one of its axes
+    /// ("axis i: …" from the search).
+    fn located(&self, error: RecError, block: usize) -> RecError {
+        let dimensions = self.layout.block_dimensions(block);
+        let rename = |m: String| match m.strip_prefix("axis ").and_then(|rest| rest.split_once(": ")) {
+            Some((axis, rest)) => match axis.parse::<usize>().ok().and_then(|a| dimensions.get(a)) {
+                Some(d) => format!("dimension {d}: {rest}"),
+                None => m,
+            },
+            None => m,
+        };
+        let error = match error {
+            RecError::SearchLimit(m) => RecError::SearchLimit(rename(m)),
+            RecError::UnsupportedMethod(m) => RecError::UnsupportedMethod(rename(m)),
+            other => other,
+        };
+        error.at_block(block as u64)
     }
 
     /// Codes every remaining block in parallel.
@@ -538,7 +639,17 @@ pub fn decode_blocks(bytes: &[u8], proposal: &Distributions<'_>, layout: Option<
     let (header, mut fields) = BlockHeader::read(bytes)?;
     let dimensions = header.dimensions()?;
     let layout = match (&header.layout, layout) {
-        (LayoutReference::Stored(stored), _) => stored,
+        (LayoutReference::Stored(stored), given) => {
+            if let Some(given) = given.filter(|g| g.fingerprint() != stored.fingerprint() || g.dimensions() != dimensions) {
+                return Err(RecError::ShapeMismatch(format!(
+                    "the stream stores its own layout (fingerprint {:#018x}), which differs from the one given \
+                     (fingerprint {:#018x}); decode without a layout",
+                    stored.fingerprint(),
+                    given.fingerprint()
+                )));
+            }
+            stored
+        }
         (LayoutReference::Shared(fingerprint), Some(given)) => {
             if given.dimensions() != dimensions || given.fingerprint() != *fingerprint {
                 return Err(RecError::ShapeMismatch(format!(
@@ -599,6 +710,15 @@ pub fn decode_blocks(bytes: &[u8], proposal: &Distributions<'_>, layout: Option<
                 let decoded = match (header.method, *message) {
                     (BlockMethod::Exact, Message::Node(h)) => {
                         search::decode_block(&proposals, layout.block_weights(block), block_key(header.seed, block as u64), h, target)
+                    }
+                    (BlockMethod::Exact, Message::Arrival(bits)) => {
+                        let x = f64::from_bits(bits);
+                        if target.len() != 1 || !x.is_finite() {
+                            Err(corrupt!("an escaped block must have one dimension and a finite sample"))
+                        } else {
+                            target[0] = x;
+                            Ok(())
+                        }
                     }
                     (BlockMethod::Budget, Message::Arrival(n)) => budget::decode_block(&proposals, budget_key(header.seed, block as u64), n - 1, target),
                     _ => Err(corrupt!("a message of the wrong kind")),

@@ -38,6 +38,10 @@ impl PyBlockLayout {
         let pairs = pairs_of(&target, &proposal)?;
         let inner = py
             .detach(|| {
+                // Every pair must be codable; an unbounded one has no finite KL to fill with.
+                for i in 0..pairs.len()? {
+                    pairs.pair(i)?;
+                }
                 let kl: Vec<f64> = batch::divergences(&pairs)?.into_iter().map(|(kl, _)| kl).collect();
                 BlockLayout::runs(&kl, bits_per_block, max_block_size, seed)
             })
