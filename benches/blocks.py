@@ -12,8 +12,8 @@ Three parts, all measured side by side in one run of this script:
    stored layout included) over the total KL. Every stream is decoded and compared with
    ``enc.samples`` bit for bit. A row whose encoding raises is printed as failed with the
    error; if any row fails and the profile has dimensions whose posterior scale is below
-   ``--min-scale`` (too narrow for the branch-and-bound search's floating-point intervals), the
-   table is repeated on the profile without those dimensions.
+   ``--min-scale`` (too narrow for a branch-and-bound search's floating-point intervals), the
+   failed rows are repeated on the profile without those dimensions.
 2. **Budget method vs the numpy COMBINER reference** (``benches/combiner_reference.py``) on the
    same blocks: a shared layout ``from_kl(kl, bits_per_block=16, max_block_size=64, seed=1)``
    over ``combiner_profile(--budget-d)`` (sized so the numpy reference takes 10–20 s), coded
@@ -23,7 +23,8 @@ Three parts, all measured side by side in one run of this script:
    where the fixed header weighs less).
 3. **Memory**: the exact method on ``combiner_profile(--memory-d)`` (default 10⁷; 10⁶ with
    ``--quick``) in a child interpreter, peak RSS (the child's ``ru_maxrss``) and bytes per
-   dimension, plus the encode and decode times. Each configuration is first measured at 10⁶;
+   dimension, plus the encode and decode times: the stored layout (full run only) and the shared
+   layout B = 8, M = 16. Each configuration is first measured at 10⁶;
    one whose extrapolated encode time at ``--memory-d`` exceeds ``--memory-max-seconds``
    (default 600) is not run there, and its figures are extrapolated linearly instead (and
    marked so).
@@ -163,14 +164,17 @@ EXACT_HEADER = ("| layout | blocks | dims/block | KL/block | bits / KL | header 
                 "| encode dims/s | decode dims/s | round trip |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
-def print_exact_table(title: str, w: Workload, seed: int) -> list[dict]:
+def print_exact_table(title: str, w: Workload, seed: int, only: set[str] | None = None) -> list[dict]:
     print(f"\n{title}: d = {w.d:,}, total KL {w.total_kl_bits:,.1f} bits "
           f"({w.total_kl_bits / w.d:.3f} bits/dim, max {w.kl_bits.max():.1f}), seed {seed}\n", flush=True)
     print(EXACT_HEADER, flush=True)
     configs = [("stored (layout=None), B=8, M=16", None)]
     configs += [(f"shared from_kl, B={b}, M={m}", (b, m)) for b, m in SHARED_LAYOUTS]
+    configs += [('per dimension, rf.encode(method="gprs-bb")', "gprs-bb")]
     rows, notes = [], []
-    for label, shared in configs + [("per-dimension", "gprs-bb")]:
+    for label, shared in configs:
+        if only is not None and label not in only:
+            continue
         row = per_dimension_row(w, seed) if shared == "gprs-bb" else exact_row(label, w, seed, shared)
         rows.append(row)
         if "error" in row:
@@ -190,13 +194,15 @@ def print_exact_table(title: str, w: Workload, seed: int) -> list[dict]:
 def exact_section(w: Workload, title: str, seed: int, min_scale: float) -> bool:
     rows = print_exact_table(title, w, seed)
     ok = all(row.get("ok", True) for row in rows)
+    failed = {row["label"] for row in rows if "error" in row}
     trimmed, dropped = without_narrow(w, min_scale)
-    if any("error" in row for row in rows) and dropped.size:
+    if failed and dropped.size:
         print(f"\n{dropped.size} dimension(s) of this profile have a posterior scale below {min_scale:g} "
-              "(the branch-and-bound searches need intervals wider than float64 resolution there):")
+              "(a branch-and-bound search needs intervals wider than float64 resolution there):")
         for i in dropped[np.argsort(w.kl_bits[dropped])[::-1]][:10]:
             print(f"  dim {i}: KL {w.kl_bits[i]:.2f} bits, mu {w.q_loc[i]:+.3f}, s {w.q_scale[i]:.3e}")
-        rows = print_exact_table(f"{title}, without those {dropped.size} dimension(s)", trimmed, seed)
+        rows = print_exact_table(f"The failed row(s) again, without those {dropped.size} dimension(s)", trimmed, seed,
+                                 only=failed)
         ok &= all(row.get("ok", True) for row in rows)
     return ok
 
@@ -323,7 +329,7 @@ out = {"d": d, "config": config}
 start = time.perf_counter()
 w = combiner_profile(d, seed)
 arrays = [w.q_loc, w.q_scale, w.p_loc, w.p_scale, w.kl_bits]
-keep = w.q_scale >= min_scale
+keep = w.q_scale >= (min_scale if len(sys.argv) > 5 and sys.argv[5] == "drop" else 0.0)
 n = int(keep.sum())
 out["dropped"] = d - n
 if n < d:  # compact in place (no second copy of the workload)
@@ -364,10 +370,21 @@ print(json.dumps(out))
 
 
 def run_child(d: int, seed: int, config: str, min_scale: float) -> dict:
+    """CHILD on the profile as is and, if that raises, without the dimensions of scale < min_scale."""
+    result = run_child_once(d, seed, config, min_scale, drop=False)
+    if "error" in result and "SearchLimitError" in result["error"]:
+        retry = run_child_once(d, seed, config, min_scale, drop=True)
+        retry["first_error"] = result["error"]
+        return retry
+    return result
+
+
+def run_child_once(d: int, seed: int, config: str, min_scale: float, drop: bool) -> dict:
     """Run CHILD in a fresh interpreter; its peak RSS from os.wait4 (that child's ru_maxrss)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(d), str(seed), config, repr(min_scale)],
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(d), str(seed), config, repr(min_scale),
+                                  "drop" if drop else "keep"],
                                  stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -387,8 +404,9 @@ def run_child(d: int, seed: int, config: str, min_scale: float) -> dict:
 def memory_section(memory_d: int, seed: int, min_scale: float, configs: list[str], max_seconds: float) -> bool:
     probe_d = min(memory_d, 1_000_000)
     names = {"stored": "stored (layout=None), B=8, M=16", "8,16": "shared from_kl, B=8, M=16"}
-    print(f"\nExact method on combiner_profile(d, seed={seed}) in a child interpreter (all cores); dimensions "
-          f"with posterior scale < {min_scale:g} dropped first (the exact search cannot code them, see part 1). "
+    print(f"\nExact method on combiner_profile(d, seed={seed}) in a child interpreter (all cores), the profile as "
+          f"is (only if that raises SearchLimitError is it run again without the dimensions of posterior scale < "
+          f"{min_scale:g}, counted as dropped). "
           "Peak RSS = the child's ru_maxrss (os.wait4, the per-child figure of RUSAGE_CHILDREN): "
           "interpreter, numpy, the workload's five float64 arrays (40 B/dim), the encoder and, for the "
           "whole-child figure, the decoder. Baseline = VmRSS just before encoding.\n")
@@ -414,16 +432,23 @@ def memory_section(memory_d: int, seed: int, min_scale: float, configs: list[str
               f"| {mark}{r['bits'] / r['kl_bits']:.3f} | {mark}{r['steps_max']:,} "
               f"| {'(estimated)' if estimated else ('bit-identical' if r['ok'] else 'MISMATCH')} |", flush=True)
 
-    estimates = []
+    estimates, first_errors = [], []
+
+    def measured(d: int, config: str) -> dict:
+        r = run_child(d, seed, config, min_scale)
+        if "first_error" in r:
+            first_errors.append(f"{names.get(config, config)}, d = {d:,}, as is: {r['first_error']}")
+        show(r, names.get(config, config))
+        return r
+
     for config in configs:
-        probe = run_child(probe_d, seed, config, min_scale)
-        show(probe, names.get(config, config))
+        probe = measured(probe_d, config)
         if memory_d == probe_d or "error" in probe:
             continue
         factor = memory_d / probe_d
         predicted = probe["encode_seconds"] * factor
         if predicted <= max_seconds:
-            show(run_child(memory_d, seed, config, min_scale), names.get(config, config))
+            measured(memory_d, config)
         else:
             guess = dict(probe)
             guess["d"] = memory_d
@@ -440,7 +465,33 @@ def memory_section(memory_d: int, seed: int, min_scale: float, configs: list[str
                              "marked ≈ scales the d = 10⁶ figures linearly (RSS above the interpreter's fixed part).")
     for text in estimates:
         print(f"\n{text}")
+    for text in first_errors:
+        print(f"\nFailed before dropping the narrow dimensions: {text}")
     return ok
+
+
+# ---------------------------------------------------------------- machine
+
+def _spin(_: int) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
+def parallel_speedup() -> str:
+    """How much faster os.cpu_count() busy processes finish their work than one (ideal: cpu_count)."""
+    import multiprocessing
+
+    count = os.cpu_count() or 1
+    single = min(_spin(0) for _ in range(2))
+    with multiprocessing.get_context("fork").Pool(count) as pool:
+        pool.map(_spin, range(count))  # start-up
+        start = time.perf_counter()
+        pool.map(_spin, range(count))
+        together = time.perf_counter() - start
+    return f"{count * single / together:.2f}× of {count}"
 
 
 # ---------------------------------------------------------------- main
@@ -477,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"rec_fast {getattr(rf, '__version__', '?')}, numpy {np.__version__}, Python {platform.python_version()}, "
           f"{platform.platform()}, {platform.machine()}, {os.cpu_count()} logical CPUs (os.cpu_count()); "
-          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}.")
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; {os.cpu_count()} busy processes run "
+          f"{parallel_speedup()} as fast as one (a VM may not give every vCPU a core: 'all cores' figures vary).")
     print("All figures below are measured side by side in this one run: time.perf_counter, best of 1, after a warm-up "
           "on a small workload; threads = all cores unless stated. bits / KL counts the whole stream "
           "(8 * len(bytes): header, stored layout, chunk framing, models, checksums).", flush=True)
@@ -498,7 +550,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n## 3. Memory of the exact method")
         ok &= memory_section(memory_d, arguments.seed, arguments.min_scale, memory_configs,
                              arguments.memory_max_seconds)
-    print(f"\nTotal wall time: {time.perf_counter() - started:.0f} s.")
+    print(f"\nTotal wall time: {time.perf_counter() - started:.0f} s; parallel speedup of busy processes now "
+          f"{parallel_speedup()}.")
     if not ok:
         print("error: a decode did not reproduce enc.samples bit for bit", file=sys.stderr)
         return 1

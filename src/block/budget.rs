@@ -15,10 +15,10 @@
 //! sequence of times shared by every block) every block has its own randomness.
 //!
 //! **Pruning.** Scores are ln Tₙ − ln r* + Σᵢ dᵢ(Xₙ,ᵢ) with deficits dᵢ ≥ 0, so a partial sum
-//! bounds the score from below: the encoder evaluates a candidate's axes in decreasing order of
-//! D∞ and drops it as soon as the partial score reaches the best so far. This changes nothing
-//! about which candidate wins; when the effective sample size is asked for, every weight is
-//! evaluated instead.
+//! bounds the score from below: the encoder evaluates (and draws) a candidate's axes in block
+//! order — most informative first in a layout built from expected KLs — and drops it as soon as
+//! the partial score reaches the best so far. This changes nothing about which candidate wins;
+//! when the effective sample size is asked for, every weight is evaluated instead.
 
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -68,37 +68,38 @@ pub fn encode_block(pairs: &[Pair], key: u64, bits: u32, effective_sample_size: 
     let d = pairs.len();
     let proposals: Vec<Proposal> = pairs.iter().map(Pair::proposal).collect();
     let log_max_ratio: f64 = pairs.iter().map(|p| p.log_max_ratio()).sum();
-    // Axes by decreasing D∞: the ones that can rule a candidate out fastest come first.
-    let mut axes: Vec<usize> = (0..d).collect();
-    axes.sort_by(|&a, &b| pairs[b].log_max_ratio().total_cmp(&pairs[a].log_max_ratio()).then(a.cmp(&b)));
-    let mut uniforms = vec![0u64; d];
     let (mut time, mut best_score, mut best_index) = (0.0f64, f64::INFINITY, 0u64);
     // Σ r and Σ r² relative to the largest weight so far, exp(−smallest deficit sum), so that
     // no weight underflows: r/r_max = exp(smallest − deficits).
     let (mut smallest, mut weight_sum, mut weight_square_sum) = (f64::INFINITY, 0.0f64, 0.0f64);
+    // ln Tₙ is needed exactly only for candidates that may win; the others are ruled out with
+    // a floor ln T_m ≤ ln Tₙ (m ≤ n), refreshed every 64 candidates.
+    let mut log_time_floor = f64::NEG_INFINITY;
     for n in 0..1u64 << bits {
         let mut stream = ElementStream::for_node_of_key(key, n as u128 + 1);
         time += stream.next_unit().exponential();
-        let base = libm::log(time) - log_max_ratio;
-        if !effective_sample_size && base >= best_score {
+        if effective_sample_size || n % 64 == 0 {
+            log_time_floor = libm::log(time);
+        }
+        let floor = log_time_floor - log_max_ratio;
+        if !effective_sample_size && floor >= best_score {
             // Times only grow: no later candidate can win either.
             break;
         }
-        for u in uniforms.iter_mut() {
-            *u = stream.next_u64();
-        }
-        let mut score = base;
+        // Axes in block order, each drawn only when it is evaluated.
+        let mut deficits = 0.0;
         let mut complete = true;
-        for &i in &axes {
-            let point = TailInterval::WHOLE_LINE.point_at(crate::random::UnitDraw::from_bits(uniforms[i]), 1.0)?;
-            score += pairs[i].deficit(proposals[i].quantile(point));
-            if !effective_sample_size && score >= best_score {
+        for i in 0..d {
+            let point = TailInterval::WHOLE_LINE.point_at(stream.next_unit(), 1.0)?;
+            deficits += pairs[i].deficit(proposals[i].quantile(point));
+            if !effective_sample_size && floor + deficits >= best_score {
                 complete = false;
                 break;
             }
         }
+        let base = if complete { libm::log(time) - log_max_ratio } else { floor };
+        let score = base + deficits;
         if effective_sample_size {
-            let deficits = score - base;
             if deficits < smallest {
                 // Rescale the sums to the new largest weight.
                 let factor = if smallest.is_finite() { libm::exp(deficits - smallest) } else { 0.0 };
