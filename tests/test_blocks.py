@@ -751,9 +751,9 @@ def test_step_bound_names_the_first_block_that_hits_it(threads):
     with pytest.raises(rf.SearchLimitError, match=rf"^block {hard}: A\* coding over boxes examined max_steps = 1 nodes "
                                                   r"of a block of 1 dimensions.*raise max_steps"):
         rf.encode_blocks(Q, P_UNIT, layout=layout, max_steps=1, threads=threads)
-    # A big block built from the target: 16 dimensions of 0.5 bits each.
+    # A big block built from the target: 12 dimensions (the default largest block) of 0.5 bits each.
     big = rf.Normal(np.full(32, 0.6), 0.7)
-    with pytest.raises(rf.SearchLimitError, match=r"^block 0: .*max_steps = 1 nodes of a block of 16 dimensions"):
+    with pytest.raises(rf.SearchLimitError, match=r"^block 0: .*max_steps = 1 nodes of a block of 12 dimensions"):
         rf.encode_blocks(big, P_UNIT, max_steps=1, threads=threads)
     encoder = rf.BlockEncoder(P_UNIT, layout, max_steps=1, threads=threads)
     for _ in range(hard):

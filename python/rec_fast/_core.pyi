@@ -75,6 +75,8 @@ def distribution_values(distribution: Side, argument: npt.NDArray[np.float64], f
 
 DEFAULT_BITS_PER_BLOCK: float
 DEFAULT_MAX_BLOCK_SIZE: int
+DEFAULT_SHARED_BITS_PER_BLOCK: float
+DEFAULT_SHARED_MAX_BLOCK_SIZE: int
 DEFAULT_BUDGET_BITS: int
 MAX_BLOCK_SIZE: int
 DEFAULT_BLOCK_MAX_STEPS: int

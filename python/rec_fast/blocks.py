@@ -18,8 +18,12 @@ from . import _core
 from ._api import RecError, _check_distribution, _check_threads, _check_uint64, _float_array, _pair_arrays
 
 BLOCK_METHODS: Tuple[str, ...] = ("exact", "budget")
+#: Defaults of a layout built by the encoder (``layout=None``) and of a shared one
+#: (:meth:`BlockLayout.from_kl`), chosen by measurement (``benches/blocks.py``, ``docs/blocks.md``).
 DEFAULT_BITS_PER_BLOCK: float = _core.DEFAULT_BITS_PER_BLOCK
 DEFAULT_MAX_BLOCK_SIZE: int = _core.DEFAULT_MAX_BLOCK_SIZE
+DEFAULT_SHARED_BITS_PER_BLOCK: float = _core.DEFAULT_SHARED_BITS_PER_BLOCK
+DEFAULT_SHARED_MAX_BLOCK_SIZE: int = _core.DEFAULT_SHARED_MAX_BLOCK_SIZE
 DEFAULT_BUDGET_BITS: int = _core.DEFAULT_BUDGET_BITS
 MAX_BLOCK_SIZE: int = _core.MAX_BLOCK_SIZE
 
@@ -73,8 +77,8 @@ class BlockLayout:
         self.shape = tuple(int(n) for n in shape)
 
     @classmethod
-    def from_kl(cls, expected_kl_bits: Any, bits_per_block: float = DEFAULT_BITS_PER_BLOCK,
-                max_block_size: int = DEFAULT_MAX_BLOCK_SIZE, seed: int = 0) -> "BlockLayout":
+    def from_kl(cls, expected_kl_bits: Any, bits_per_block: float = DEFAULT_SHARED_BITS_PER_BLOCK,
+                max_block_size: int = DEFAULT_SHARED_MAX_BLOCK_SIZE, seed: int = 0) -> "BlockLayout":
         """The layout both sides build from each dimension's expected KL in bits.
 
         Dimensions are visited in a random order fixed by ``seed`` and filled greedily into
@@ -379,10 +383,10 @@ def encode_blocks(Q: Any, P: Any, seed: int = 0, method: str = "exact", layout: 
         (:meth:`BlockLayout.from_kl`) must be passed to :func:`decode_blocks` too; the stream
         then carries only its fingerprint.
     bits_per_block : float or int, optional
-        ``"exact"``: the KL target of the layout built from Q (default 8 bits); ``"budget"``:
+        ``"exact"``: the KL target of the layout built from Q (default 10 bits); ``"budget"``:
         the candidate bits per block (default 16), also the layout's fill target.
     max_block_size : int, optional
-        The largest block of a layout built from Q (default 16 for "exact", 64 for "budget").
+        The largest block of a layout built from Q (default 12 for "exact", 64 for "budget").
     max_steps : int, optional
         Bound on the nodes one block's exact search examines (default 2**16); reaching it
         raises :class:`SearchLimitError` naming the block.

@@ -21,6 +21,12 @@ use crate::code::{BitReader, BitWriter};
 use crate::error::{corrupt, Number, RecError, Result};
 use crate::random::{splitmix64, ElementStream};
 
+/// Default KL target of a shared layout ([`BlockLayout::from_kl`]), in bits (chosen by
+/// measurement, `benches/blocks.py`).
+pub const DEFAULT_SHARED_BITS_PER_BLOCK: f64 = 12.0;
+/// Default largest block of a shared layout.
+pub const DEFAULT_SHARED_MAX_BLOCK_SIZE: usize = 16;
+
 /// The most dimensions one block may have.
 pub const MAX_BLOCK_SIZE: usize = 64;
 /// The most dimensions a layout may have.

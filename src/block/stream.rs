@@ -34,10 +34,11 @@ use crate::pair::{self, Pair, Proposal};
 pub const BLOCK_MAGIC: [u8; 4] = *b"RECB";
 /// The block stream version this build writes and reads.
 pub const BLOCK_FORMAT_VERSION: u8 = 1;
-/// Default KL target of a layout built by the encoder, in bits.
-pub const DEFAULT_BITS_PER_BLOCK: f64 = 8.0;
+/// Default KL target of a layout built by the encoder, in bits (chosen by measurement,
+/// `benches/blocks.py`: with equal axis weights larger blocks cost steps faster than they save bits).
+pub const DEFAULT_BITS_PER_BLOCK: f64 = 10.0;
 /// Default largest block of a layout built by the encoder.
-pub const DEFAULT_MAX_BLOCK_SIZE: usize = 16;
+pub const DEFAULT_MAX_BLOCK_SIZE: usize = 12;
 /// Default candidate bits per block of the budget method (COMBINER's 16).
 pub const DEFAULT_BUDGET_BITS: u32 = 16;
 

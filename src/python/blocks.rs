@@ -266,6 +266,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_MAX_BLOCK_SIZE", stream::DEFAULT_MAX_BLOCK_SIZE)?;
     m.add("DEFAULT_BUDGET_BITS", stream::DEFAULT_BUDGET_BITS)?;
     m.add("MAX_BLOCK_SIZE", crate::block::layout::MAX_BLOCK_SIZE)?;
+    m.add("DEFAULT_SHARED_BITS_PER_BLOCK", crate::block::layout::DEFAULT_SHARED_BITS_PER_BLOCK)?;
+    m.add("DEFAULT_SHARED_MAX_BLOCK_SIZE", crate::block::layout::DEFAULT_SHARED_MAX_BLOCK_SIZE)?;
     m.add("DEFAULT_BLOCK_MAX_STEPS", crate::block::search::DEFAULT_MAX_STEPS)?;
     Ok(())
 }
