@@ -5,9 +5,9 @@ Three parts, all measured side by side in one run of this script:
 1. **Exact method** on the COMBINER-like profile (``rec_fast.workloads.combiner_profile``,
    ``--d`` dimensions, default 200,000) and on the VAE-latent profile (``vae_profile``,
    ``--vae-d``, default 65,536): the layout built by the encoder and stored in the stream
-   (``layout=None``: 8 bits per block, at most 16 dimensions), shared layouts
+   (``layout=None``: the defaults, 10 bits per block, at most 12 dimensions), shared layouts
    ``BlockLayout.from_kl(kl, bits_per_block=B, max_block_size=M, seed=1)`` for (B, M) in
-   (6, 16), (8, 16), (8, 20), (10, 20), and per-dimension coding (``rf.encode(Q, P,
+   (8, 16), (12, 16) (the default), (16, 16), (12, 18), and per-dimension coding (``rf.encode(Q, P,
    method="gprs-bb")``) for reference. Bits are whole streams (``8 * len(bytes)``, header and
    stored layout included) over the total KL. Every stream is decoded and compared with
    ``enc.samples`` bit for bit. A row whose encoding raises is printed as failed with the
@@ -24,7 +24,7 @@ Three parts, all measured side by side in one run of this script:
 3. **Memory**: the exact method on ``combiner_profile(--memory-d)`` (default 10⁷; 10⁶ with
    ``--quick``) in a child interpreter, peak RSS (the child's ``ru_maxrss``) and bytes per
    dimension, plus the encode and decode times: the stored layout (full run only) and the shared
-   layout B = 8, M = 16. Each configuration is first measured at 10⁶;
+   layout B = 12, M = 16. Each configuration is first measured at 10⁶;
    one whose extrapolated encode time at ``--memory-d`` exceeds ``--memory-max-seconds``
    (default 600) is not run there, and its figures are extrapolated linearly instead (and
    marked so).
@@ -62,7 +62,7 @@ from rec_fast.workloads import Workload, combiner_profile, vae_profile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from combiner_reference import encode_blocks_numpy, expected_ess  # noqa: E402
 
-SHARED_LAYOUTS = [(6, 16), (8, 16), (8, 20), (10, 20)]
+SHARED_LAYOUTS = [(8, 16), (12, 16), (16, 16), (12, 18)]
 BUDGET_BITS = 16
 BUDGET_MAX_BLOCK = 64
 LAYOUT_SEED = 1
@@ -168,7 +168,7 @@ def print_exact_table(title: str, w: Workload, seed: int, only: set[str] | None 
     print(f"\n{title}: d = {w.d:,}, total KL {w.total_kl_bits:,.1f} bits "
           f"({w.total_kl_bits / w.d:.3f} bits/dim, max {w.kl_bits.max():.1f}), seed {seed}\n", flush=True)
     print(EXACT_HEADER, flush=True)
-    configs = [("stored (layout=None), B=8, M=16", None)]
+    configs = [("stored (layout=None), B=10, M=12", None)]
     configs += [(f"shared from_kl, B={b}, M={m}", (b, m)) for b, m in SHARED_LAYOUTS]
     configs += [('per dimension, rf.encode(method="gprs-bb")', "gprs-bb")]
     rows, notes = [], []
@@ -403,7 +403,7 @@ def run_child_once(d: int, seed: int, config: str, min_scale: float, drop: bool)
 
 def memory_section(memory_d: int, seed: int, min_scale: float, configs: list[str], max_seconds: float) -> bool:
     probe_d = min(memory_d, 1_000_000)
-    names = {"stored": "stored (layout=None), B=8, M=16", "8,16": "shared from_kl, B=8, M=16"}
+    names = {"stored": "stored (layout=None), B=10, M=12", "12,16": "shared from_kl, B=12, M=16"}
     print(f"\nExact method on combiner_profile(d, seed={seed}) in a child interpreter (all cores), the profile as "
           f"is (only if that raises SearchLimitError is it run again without the dimensions of posterior scale < "
           f"{min_scale:g}, counted as dropped). "
@@ -523,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     budget_d = arguments.budget_d or (1_500 if quick else 12_000)
     memory_d = arguments.memory_d or (1_000_000 if quick else 10_000_000)
     # --quick measures only the (faster) shared layout at 10^6; the full run both layouts.
-    memory_configs = ["8,16"] if quick else ["stored", "8,16"]
+    memory_configs = ["12,16"] if quick else ["stored", "12,16"]
 
     started = time.perf_counter()
     print(f"rec_fast {getattr(rf, '__version__', '?')}, numpy {np.__version__}, Python {platform.python_version()}, "
