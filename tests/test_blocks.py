@@ -864,3 +864,12 @@ def test_effective_sample_size_is_finite_when_the_weights_underflow():
     enc = rf.encode_blocks(rf.Normal(np.array([4.0]), 0.01), P_UNIT, seed=1, method="budget", bits_per_block=12,
                            effective_sample_size=True)
     assert np.isfinite(enc.block_ess).all() and (enc.block_ess >= 1.0).all(), enc.block_ess
+
+
+def test_the_blocks_command_codes_and_verifies_a_posterior(capsys):
+    from rec_fast.__main__ import main
+
+    for extra in ([], ["--stored"]):
+        assert main(["blocks", "--d", "3000", "--seed", "2", *extra]) == 0
+        out = capsys.readouterr().out
+        assert "round trip bit-identical: True" in out and " x KL" in out
