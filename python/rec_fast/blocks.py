@@ -113,8 +113,12 @@ class BlockLayout:
         inner = _core.BlockLayout.from_bytes(_check_bytes(data))
         if shape is None:
             shape = (inner.dimensions,)
-        elif int(np.prod(shape, dtype=np.int64)) != inner.dimensions:
-            raise RecError(f"shape {tuple(shape)} does not hold the layout's {inner.dimensions} dimensions")
+        else:
+            shape = tuple(shape)
+            if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in shape):
+                raise RecError(f"shape {shape} must be a tuple of non-negative ints")
+            if int(np.prod(shape, dtype=np.int64)) != inner.dimensions:
+                raise RecError(f"shape {shape} does not hold the layout's {inner.dimensions} dimensions")
         return cls(inner, tuple(shape))
 
     def to_bytes(self) -> bytes:
@@ -266,7 +270,7 @@ class BlockEncoder:
     def __init__(self, P: Any, layout: BlockLayout, seed: int = 0, method: str = "exact", *,
                  bits_per_block: Optional[int] = None, max_steps: Optional[int] = None,
                  threads: Optional[int] = None, chunk_size: Optional[int] = None,
-                 effective_sample_size: bool = False, target_family: str = "Normal") -> None:
+                 effective_sample_size: bool = False, target_family: Optional[str] = None) -> None:
         P = _check_distribution(P, "coding distribution P")
         if not isinstance(layout, BlockLayout):
             raise TypeError(f"layout must be a rf.BlockLayout, got {type(layout).__name__}")
@@ -284,6 +288,10 @@ class BlockEncoder:
             if max_steps < 1:
                 raise RecError("max_steps = 0; max_steps must be ≥ 1")
         chunk = _core.DEFAULT_CHUNK_SIZE if chunk_size is None else _check_int(chunk_size, "chunk_size", 1, _core.MAX_CHUNK_SIZE)
+        if target_family is None:
+            target_family = P.family  # Uniform targets on a Normal or Laplace P pass "Uniform"
+        elif target_family not in ("Normal", "Laplace", "Uniform"):
+            raise RecError(f"target_family = {target_family!r}; use 'Normal', 'Laplace' or 'Uniform'")
         self._P = P
         self._layout = layout
         self._method = method
@@ -309,13 +317,13 @@ class BlockEncoder:
         Q = _check_distribution(Q, "target Q")
         if Q.family != self._target_family:
             raise RecError(f"this encoder codes {self._target_family} targets, not {Q.family}")
-        index = np.unravel_index(dims, self._layout.shape)
+        index = np.unravel_index(dims, self._layout.shape) if self._layout.shape else ()
 
         def side(distribution):
             first, second = distribution._parameters()
             try:
-                first = np.broadcast_to(first, self._layout.shape)[index]
-                second = np.broadcast_to(second, self._layout.shape)[index]
+                first = np.atleast_1d(np.broadcast_to(first, self._layout.shape)[index])
+                second = np.atleast_1d(np.broadcast_to(second, self._layout.shape)[index])
             except ValueError:
                 raise RecError(f"shape {distribution.shape} does not broadcast to the layout's shape "
                                f"{self._layout.shape}") from None
@@ -336,6 +344,8 @@ class BlockEncoder:
     def encode_rest(self, Q: Any) -> None:
         """Code every remaining block from ``Q`` at once (in parallel)."""
         Q = _check_distribution(Q, "target Q")
+        if Q.family != self._target_family:
+            raise RecError(f"this encoder codes {self._target_family} targets, not {Q.family}")
         shape, target, proposal, _ = _pair_arrays(Q, self._P)
         if shape != self._layout.shape:
             raise RecError(f"Q and P broadcast to {shape}, not to the layout's shape {self._layout.shape}")
@@ -448,8 +458,24 @@ def decode_blocks(data: Bytes, P: Any, layout: Optional[BlockLayout] = None, *,
             raise ValueError
     except ValueError:
         raise RecError(f"proposal shape {P.shape} does not broadcast to the stream's shape {shape}") from None
+    # The layout checks come before P is broadcast to the (declared) shape.
+    if not info["layout_stored"] and layout is None:
+        raise RecError(f"the stream does not store its layout (fingerprint {info['layout_fingerprint']:#018x}); "
+                       "pass the layout it was coded with")
+    dimensions = int(np.prod(shape, dtype=np.int64))
+    if layout is not None and (layout.fingerprint != info["layout_fingerprint"]
+                               or layout._inner.dimensions != dimensions):
+        raise RecError(f"the stream was coded with another layout (fingerprint {info['layout_fingerprint']:#018x}, "
+                       f"{dimensions} dimensions) than the one given (fingerprint {layout.fingerprint:#018x}, "
+                       f"{layout._inner.dimensions} dimensions)")
+    threads = _check_threads(threads)
     inner = None if layout is None else layout._inner
-    samples = _core.decode_blocks(data, P._side(shape), inner, _check_threads(threads))
+    try:
+        side = P._side(shape)
+    except MemoryError:
+        raise RecError(f"cannot allocate the proposal for the {int(np.prod(shape, dtype=np.int64))} dimensions "
+                       "the stream declares") from None
+    samples = _core.decode_blocks(data, side, inner, threads)
     return samples.reshape(shape)
 
 

@@ -99,7 +99,8 @@ pub fn encode_block(pairs: &[Pair], key: u64, bits: u32, effective_sample_size: 
         }
         let base = if complete { libm::log(time) - log_max_ratio } else { floor };
         let score = base + deficits;
-        if effective_sample_size {
+        if effective_sample_size && deficits.is_finite() {
+            // A candidate outside Q's support has weight 0.
             if deficits < smallest {
                 // Rescale the sums to the new largest weight.
                 let factor = if smallest.is_finite() { libm::exp(deficits - smallest) } else { 0.0 };

@@ -38,6 +38,15 @@ pub const AXIS_WEIGHT_FLOOR: f64 = 0.05;
 /// Magic bytes of a layout's stored form ([`BlockLayout::to_bytes`]).
 const LAYOUT_MAGIC: [u8; 4] = *b"RECL";
 
+/// The fields of a stored layout, not yet decoded.
+pub(crate) struct StoredRuns<'a> {
+    bits_per_block: f64,
+    max_block_size: usize,
+    blocks: u64,
+    table: &'a [u8],
+    payload: &'a [u8],
+}
+
 /// How a layout was built, which decides how a stream refers to it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayoutOrigin {
@@ -72,8 +81,12 @@ pub struct BlockLayout {
 /// `ElementStream::new(splitmix64(seed ^ 0x4c41_594f_5554_0000), 0)`; j is drawn by Lemire's
 /// multiply-and-reject method from the stream's u64 draws (a draw x gives j = ⌊x·(i + 1)/2⁶⁴⌋
 /// unless its low product part is below 2⁶⁴ mod (i + 1), in which case it is redrawn).
-pub fn seeded_order(dimensions: u64, seed: u64) -> Vec<u64> {
-    let mut order: Vec<u64> = (0..dimensions).collect();
+pub fn seeded_order(dimensions: u64, seed: u64) -> Result<Vec<u64>> {
+    let mut order: Vec<u64> = Vec::new();
+    order.try_reserve_exact(dimensions as usize).map_err(|_| {
+        RecError::InvalidParameter(format!("cannot allocate the dimension order of {dimensions} dimensions"))
+    })?;
+    order.extend(0..dimensions);
     let mut stream = ElementStream::new(splitmix64(seed ^ 0x4c41_594f_5554_0000), 0);
     for i in (1..order.len()).rev() {
         let range = i as u64 + 1;
@@ -86,7 +99,7 @@ pub fn seeded_order(dimensions: u64, seed: u64) -> Vec<u64> {
         };
         order.swap(i, j);
     }
-    order
+    Ok(order)
 }
 
 fn check_fill_parameters(bits_per_block: f64, max_block_size: usize) -> Result<()> {
@@ -157,7 +170,7 @@ impl BlockLayout {
     pub fn from_kl(expected_kl: &[f64], bits_per_block: f64, max_block_size: usize, seed: u64) -> Result<BlockLayout> {
         check_fill_parameters(bits_per_block, max_block_size)?;
         check_kl(expected_kl)?;
-        let mut order = seeded_order(expected_kl.len() as u64, seed);
+        let mut order = seeded_order(expected_kl.len() as u64, seed)?;
         let sizes = greedy_sizes(&order, expected_kl, bits_per_block, max_block_size);
         let starts = starts_of(&sizes);
         // Within a block, the most informative dimensions first: the budget search evaluates
@@ -177,7 +190,7 @@ impl BlockLayout {
     pub fn runs(kl: &[f64], bits_per_block: f64, max_block_size: usize, seed: u64) -> Result<BlockLayout> {
         check_fill_parameters(bits_per_block, max_block_size)?;
         check_kl(kl)?;
-        let order = seeded_order(kl.len() as u64, seed);
+        let order = seeded_order(kl.len() as u64, seed)?;
         let sizes = greedy_sizes(&order, kl, bits_per_block, max_block_size);
         Ok(Self::from_runs(kl.len() as u64, order, &sizes, seed, bits_per_block, max_block_size))
     }
@@ -387,28 +400,38 @@ impl BlockLayout {
         Ok(())
     }
 
-    /// Reads [`write_runs`](Self::write_runs) for a stream of `dimensions` dimensions and seed `seed`.
-    pub(crate) fn read_runs(fields: &mut crate::code::container::Fields<'_>, dimensions: u64, seed: u64) -> Result<BlockLayout> {
+    /// Reads [`write_runs`](Self::write_runs) for a stream of `dimensions` dimensions: only
+    /// the fields, without decoding or allocating (the caller checks the header's CRC first).
+    pub(crate) fn read_runs_fields<'a>(fields: &mut crate::code::container::Fields<'a>, dimensions: u64) -> Result<StoredRuns<'a>> {
         let bits_per_block = f64::from_bits(fields.u64("layout bits per block")?);
         let max_block_size = fields.u8("layout max block size")? as usize;
         check_fill_parameters(bits_per_block, max_block_size).map_err(|e| corrupt!("stored layout: {}", e.message()))?;
         let blocks = fields.varint("layout block count")?;
-        if blocks > dimensions || (dimensions > 0 && blocks == 0) {
-            return Err(corrupt!("the stored layout has {blocks} blocks for {dimensions} dimensions"));
+        if blocks > dimensions || (dimensions > 0 && blocks == 0) || blocks.saturating_mul(max_block_size as u64) < dimensions {
+            return Err(corrupt!("the stored layout has {blocks} blocks of at most {max_block_size} for {dimensions} dimensions"));
         }
         let table_length = fields.varint("layout table length")?;
-        let table_bytes = fields.take(usize::try_from(table_length).unwrap_or(usize::MAX), "layout table")?;
-        let table = ClassTable::read(&mut BitReader::new(table_bytes, 8 * table_bytes.len() as u64))?;
+        let table = fields.take(usize::try_from(table_length).unwrap_or(usize::MAX), "layout table")?;
         let payload_length = fields.varint("layout payload length")?;
         let payload = fields.take(usize::try_from(payload_length).unwrap_or(usize::MAX), "layout payload")?;
+        Ok(StoredRuns { bits_per_block, max_block_size, blocks, table, payload })
+    }
+
+    /// Decodes stored block sizes (read by [`read_runs_fields`](Self::read_runs_fields)) for a
+    /// stream of `dimensions` dimensions and seed `seed`.
+    pub(crate) fn from_stored_runs(runs: &StoredRuns<'_>, dimensions: u64, seed: u64) -> Result<BlockLayout> {
+        let table = ClassTable::read(&mut BitReader::new(runs.table, 8 * runs.table.len() as u64))?;
         let model = table.model();
-        let mut source = RangeSource::new(payload)?;
-        let mut sizes = Vec::with_capacity(blocks.min(dimensions) as usize);
+        let mut source = RangeSource::new(runs.payload)?;
+        let mut sizes = Vec::new();
         let mut total = 0u64;
-        for block in 0..blocks {
+        for block in 0..runs.blocks {
             let size = source.class(&model)?;
-            if !(1..=max_block_size as i32).contains(&size) {
-                return Err(corrupt!("stored layout: block {block} has {size} dimensions, outside 1 … {max_block_size}"));
+            if !(1..=runs.max_block_size as i32).contains(&size) {
+                return Err(corrupt!(
+                    "stored layout: block {block} has {size} dimensions, outside 1 … {}",
+                    runs.max_block_size
+                ));
             }
             total += size as u64;
             if total > dimensions {
@@ -419,8 +442,14 @@ impl BlockLayout {
         if total != dimensions || !source.finished() {
             return Err(corrupt!("stored layout: the block sizes add up to {total}, not {dimensions}, or data follows them"));
         }
-        let order = seeded_order(dimensions, seed);
-        Ok(Self::from_runs(dimensions, order, &sizes, seed, bits_per_block, max_block_size))
+        let order = seeded_order(dimensions, seed)?;
+        Ok(Self::from_runs(dimensions, order, &sizes, seed, runs.bits_per_block, runs.max_block_size))
+    }
+
+    /// Reads [`write_runs`](Self::write_runs) for a stream of `dimensions` dimensions and seed `seed`.
+    #[cfg(test)]
+    fn read_runs(fields: &mut crate::code::container::Fields<'_>, dimensions: u64, seed: u64) -> Result<BlockLayout> {
+        Self::from_stored_runs(&Self::read_runs_fields(fields, dimensions)?, dimensions, seed)
     }
 
     /// Checks that the layout fits a product target of `dimensions` dimensions.
@@ -441,12 +470,12 @@ mod tests {
 
     #[test]
     fn seeded_order_is_a_permutation_and_depends_on_the_seed() {
-        let a = seeded_order(1000, 7);
+        let a = seeded_order(1000, 7).unwrap();
         let mut sorted = a.clone();
         sorted.sort();
         assert_eq!(sorted, (0..1000).collect::<Vec<_>>());
-        assert_eq!(a, seeded_order(1000, 7));
-        assert_ne!(a, seeded_order(1000, 8));
+        assert_eq!(a, seeded_order(1000, 7).unwrap());
+        assert_ne!(a, seeded_order(1000, 8).unwrap());
     }
 
     #[test]

@@ -231,9 +231,9 @@ impl BlockHeader {
             layout: LayoutReference::Shared(0),
         };
         let dimensions = header.dimensions()?;
-        header.layout = match kind {
-            0 => LayoutReference::Shared(fields.u64("layout fingerprint")?),
-            1 => LayoutReference::Stored(BlockLayout::read_runs(&mut fields, dimensions, seed)?),
+        let (fingerprint, runs) = match kind {
+            0 => (fields.u64("layout fingerprint")?, None),
+            1 => (0, Some(BlockLayout::read_runs_fields(&mut fields, dimensions)?)),
             other => return Err(corrupt!("unknown layout kind {other}")),
         };
         let header_end = fields.position();
@@ -242,6 +242,11 @@ impl BlockHeader {
         if stored_checksum != checksum {
             return Err(corrupt!("header checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}"));
         }
+        // Decoded (and its dimension order allocated) only once the checksum has passed.
+        header.layout = match runs {
+            None => LayoutReference::Shared(fingerprint),
+            Some(runs) => LayoutReference::Stored(BlockLayout::from_stored_runs(&runs, dimensions, seed)?),
+        };
         Ok((header, fields))
     }
 }
@@ -409,11 +414,10 @@ fn code_block(pairs: &[Pair], kl_bits: f64, weights: &[f64], block: u64, setting
     match settings.method {
         BlockMethod::Exact => {
             let key = block_key(settings.seed, block);
-            let encoded = match search::encode_block(pairs, weights, key, settings.max_steps) {
-                Err(RecError::SearchLimit(m)) if pairs.len() == 1 && search::beyond_resolution(&m) => {
-                    search::escape_block(&pairs[0], key)?
-                }
-                other => other?,
+            let encoded = if pairs.len() == 1 && search::escapes(&pairs[0]) {
+                search::escape_block(&pairs[0], key)?
+            } else {
+                search::encode_block(pairs, weights, key, settings.max_steps)?
             };
             Ok(CodedBlock { message: encoded.message, samples: encoded.samples, steps: encoded.steps, effective_sample_size: f64::NAN, kl_bits })
         }
@@ -526,6 +530,7 @@ impl BlockEncoder {
         if block >= self.layout.num_blocks() {
             return Err(RecError::InvalidParameter(format!("all {block} blocks are already coded")));
         }
+        self.check_families(pairs)?;
         let coded = self.code(pairs, block)?;
         self.blocks.push(coded);
         Ok(&self.blocks[block])
@@ -538,6 +543,7 @@ impl BlockEncoder {
         if block >= self.layout.num_blocks() {
             return Err(RecError::InvalidParameter(format!("all {block} blocks are already coded")));
         }
+        self.check_families(pairs)?;
         let dimensions = self.layout.block_dimensions(block);
         if pairs.len()? != dimensions.len() {
             return Err(RecError::ShapeMismatch(format!(
@@ -551,6 +557,22 @@ impl BlockEncoder {
             .map_err(|e| self.located(e, block))?;
         self.blocks.push(coded);
         Ok(&self.blocks[block])
+    }
+
+    /// Checks that `pairs` has the stream's families.
+    fn check_families(&self, pairs: &Pairs<'_>) -> Result<()> {
+        let given = (pairs.target.family, pairs.proposal.family);
+        let expected = (self.header.target_family, self.header.proposal_family);
+        if given != expected {
+            return Err(RecError::InvalidParameter(format!(
+                "this encoder codes {} targets against a {} proposal, not {} against {}",
+                expected.0.name(),
+                expected.1.name(),
+                given.0.name(),
+                given.1.name()
+            )));
+        }
+        Ok(())
     }
 
     fn code(&self, pairs: &Pairs<'_>, block: usize) -> Result<CodedBlock> {
@@ -580,6 +602,7 @@ impl BlockEncoder {
 
     /// Codes every remaining block in parallel.
     pub fn encode_rest(&mut self, pairs: &Pairs<'_>) -> Result<()> {
+        self.check_families(pairs)?;
         let first = self.blocks.len();
         let count = self.layout.num_blocks();
         if pairs.len()? as u64 != self.layout.dimensions() {
@@ -683,7 +706,15 @@ pub fn decode_blocks(bytes: &[u8], proposal: &Distributions<'_>, layout: Option<
         )));
     }
     let frames = read_chunk_frames(&mut fields, bytes, layout.num_blocks() as u64)?;
-    let mut in_layout_order = vec![0.0f64; dimensions as usize];
+    let allocate = || -> Result<Vec<f64>> {
+        let mut values = Vec::new();
+        values.try_reserve_exact(dimensions as usize).map_err(|_| {
+            RecError::InvalidParameter(format!("cannot allocate the {dimensions} samples the stream declares"))
+        })?;
+        values.resize(dimensions as usize, 0.0);
+        Ok(values)
+    };
+    let mut in_layout_order = allocate()?;
     // Each chunk decodes into its own slice of the samples in layout order.
     let mut slices = Vec::with_capacity(frames.len());
     let mut rest = in_layout_order.as_mut_slice();
@@ -729,7 +760,7 @@ pub fn decode_blocks(bytes: &[u8], proposal: &Distributions<'_>, layout: Option<
             Ok(())
         })
     })??;
-    let mut out = vec![0.0f64; dimensions as usize];
+    let mut out = allocate()?;
     for (&d, &x) in layout.order().iter().zip(&in_layout_order) {
         out[d as usize] = x;
     }
