@@ -76,15 +76,6 @@ fn split_axis(intervals: &[TailInterval], weights: &[f64]) -> usize {
     best.0
 }
 
-/// Prefixes a search error with the block axis it concerns ("axis i: …"); the block driver
-/// turns the axis into its dimension.
-fn on_axis(axis: usize, error: RecError) -> RecError {
-    match error {
-        RecError::SearchLimit(m) => RecError::SearchLimit(format!("axis {axis}: {m}")),
-        other => other,
-    }
-}
-
 /// One block's split draws along a path: replays the box level by level.
 pub struct BoxSplits<'a> {
     key: u64,
@@ -220,16 +211,18 @@ struct Node {
     start: usize,
 }
 
-/// Encodes one block: `pairs` and `weights` per dimension in block order, node streams keyed
-/// by `key`; at most `max_steps` nodes are examined.
-pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -> Result<BlockEncoded> {
+/// Encodes one block: `pairs`, `weights` and `dimensions` (their indices, which errors name)
+/// per dimension in block order, node streams keyed by `key`; at most `max_steps` nodes are
+/// examined.
+pub fn encode_block(pairs: &[Pair], weights: &[f64], dimensions: &[u64], key: u64, max_steps: u64) -> Result<BlockEncoded> {
     let d = pairs.len();
     // The box bound needs each axis's ratio to fall away from one mode.
     for (i, pair) in pairs.iter().enumerate() {
         if let Some(reason) = pair.non_unimodal_reason() {
             return Err(RecError::UnsupportedMethod(format!(
-                "axis {i}: the exact block method needs a unimodal density ratio, but {reason}; \
-                 use method=\"budget\" or a proposal whose mode is outside the target's support"
+                "dimension {}: the exact block method needs a unimodal density ratio, but {reason}; \
+                 use method=\"budget\" or a proposal whose mode is outside the target's support",
+                dimensions[i]
             )));
         }
     }
@@ -296,7 +289,7 @@ pub fn encode_block(pairs: &[Pair], weights: &[f64], key: u64, max_steps: u64) -
                 break;
             }
             let axis = &arena[start + i];
-            points[i] = axis.interval.point_at(draws[i], axis.interval.mass()).map_err(|e| on_axis(i, e))?;
+            points[i] = axis.interval.point_at(draws[i], axis.interval.mass()).map_err(|e| e.at_dimension(dimensions[i]))?;
             xs[i] = proposals[i].quantile(points[i]);
             score += pairs[i].deficit(xs[i]) - axis.deficit;
         }

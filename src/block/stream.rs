@@ -409,15 +409,22 @@ pub struct CodedBlock {
 }
 
 /// Codes one block whose targets and proposals are given per dimension in block order, with
-/// `kl_bits` the KL of its targets.
-fn code_block(pairs: &[Pair], kl_bits: f64, weights: &[f64], block: u64, settings: &BlockSettings) -> Result<CodedBlock> {
+/// `kl_bits` the KL of its targets and `dimensions` their indices (for errors).
+fn code_block(
+    pairs: &[Pair],
+    kl_bits: f64,
+    weights: &[f64],
+    dimensions: &[u64],
+    block: u64,
+    settings: &BlockSettings,
+) -> Result<CodedBlock> {
     match settings.method {
         BlockMethod::Exact => {
             let key = block_key(settings.seed, block);
             let encoded = if pairs.len() == 1 && search::escapes(&pairs[0]) {
                 search::escape_block(&pairs[0], key)?
             } else {
-                search::encode_block(pairs, weights, key, settings.max_steps)?
+                search::encode_block(pairs, weights, dimensions, key, settings.max_steps)?
             };
             Ok(CodedBlock { message: encoded.message, samples: encoded.samples, steps: encoded.steps, effective_sample_size: f64::NAN, kl_bits })
         }
@@ -445,24 +452,10 @@ fn block_pairs(pairs: &Pairs<'_>, dimensions: &[u64], in_block_order: bool) -> R
         if i >= pairs.target.first.len() || i >= pairs.proposal.first.len() {
             return Err(RecError::ShapeMismatch(format!("dimension {d} is outside the {} targets given", pairs.target.first.len())));
         }
-        block.push(pairs.pair(i).map_err(|e| strip_element(e).at_dimension(d))?);
+        block.push(Pair::new(pairs.target.at(i), pairs.proposal.at(i)).map_err(|e| e.at_dimension(d))?);
         kl_bits += pair::divergences(pairs.target.at(i), pairs.proposal.at(i))?.0;
     }
     Ok((block, kl_bits))
-}
-
-/// Drops the "element i: " prefix [`Pairs::pair`] adds (blocks speak of dimensions).
-fn strip_element(error: RecError) -> RecError {
-    let strip = |m: String| match m.split_once(": ") {
-        Some((head, tail)) if head.starts_with("element ") => tail.to_owned(),
-        _ => m,
-    };
-    match error {
-        RecError::InvalidParameter(m) => RecError::InvalidParameter(strip(m)),
-        RecError::UnboundedRatio(m) => RecError::UnboundedRatio(strip(m)),
-        RecError::UnsupportedMethod(m) => RecError::UnsupportedMethod(strip(m)),
-        other => other,
-    }
 }
 
 /// Codes the blocks one at a time and assembles the stream; [`encode_blocks`] codes them all
@@ -526,35 +519,29 @@ impl BlockEncoder {
     /// Codes the next block, `pairs` holding the current targets and proposals of (at least)
     /// its dimensions, indexed by dimension; returns the coded block.
     pub fn encode_next(&mut self, pairs: &Pairs<'_>) -> Result<&CodedBlock> {
-        let block = self.blocks.len();
-        if block >= self.layout.num_blocks() {
-            return Err(RecError::InvalidParameter(format!("all {block} blocks are already coded")));
-        }
-        self.check_families(pairs)?;
-        let coded = self.code(pairs, block)?;
-        self.blocks.push(coded);
-        Ok(&self.blocks[block])
+        self.push_next(pairs, false)
     }
 
     /// Codes the next block from `pairs` given in the block's own order (one per dimension of
     /// [`BlockLayout::block_dimensions`]); returns the coded block.
     pub fn encode_next_in_block_order(&mut self, pairs: &Pairs<'_>) -> Result<&CodedBlock> {
+        self.push_next(pairs, true)
+    }
+
+    fn push_next(&mut self, pairs: &Pairs<'_>, in_block_order: bool) -> Result<&CodedBlock> {
         let block = self.blocks.len();
         if block >= self.layout.num_blocks() {
             return Err(RecError::InvalidParameter(format!("all {block} blocks are already coded")));
         }
         self.check_families(pairs)?;
-        let dimensions = self.layout.block_dimensions(block);
-        if pairs.len()? != dimensions.len() {
+        let dimensions = self.layout.block_dimensions(block).len();
+        if in_block_order && pairs.len()? != dimensions {
             return Err(RecError::ShapeMismatch(format!(
-                "block {block} has {} dimensions but {} targets were given",
-                dimensions.len(),
+                "block {block} has {dimensions} dimensions but {} targets were given",
                 pairs.len()?
             )));
         }
-        let (block_pairs, kl_bits) = block_pairs(pairs, dimensions, true)?;
-        let coded = code_block(&block_pairs, kl_bits, self.layout.block_weights(block), block as u64, &self.settings)
-            .map_err(|e| self.located(e, block))?;
+        let coded = self.code(pairs, block, in_block_order)?;
         self.blocks.push(coded);
         Ok(&self.blocks[block])
     }
@@ -575,29 +562,11 @@ impl BlockEncoder {
         Ok(())
     }
 
-    fn code(&self, pairs: &Pairs<'_>, block: usize) -> Result<CodedBlock> {
-        let (block_pairs, kl_bits) = block_pairs(pairs, self.layout.block_dimensions(block), false)?;
-        code_block(&block_pairs, kl_bits, self.layout.block_weights(block), block as u64, &self.settings)
-            .map_err(|e| self.located(e, block))
-    }
-
-    /// Names the block of an error, and the dimension of an error on one of its axes
-    /// ("axis i: …" from the search).
-    fn located(&self, error: RecError, block: usize) -> RecError {
+    fn code(&self, pairs: &Pairs<'_>, block: usize, in_block_order: bool) -> Result<CodedBlock> {
         let dimensions = self.layout.block_dimensions(block);
-        let rename = |m: String| match m.strip_prefix("axis ").and_then(|rest| rest.split_once(": ")) {
-            Some((axis, rest)) => match axis.parse::<usize>().ok().and_then(|a| dimensions.get(a)) {
-                Some(d) => format!("dimension {d}: {rest}"),
-                None => m,
-            },
-            None => m,
-        };
-        let error = match error {
-            RecError::SearchLimit(m) => RecError::SearchLimit(rename(m)),
-            RecError::UnsupportedMethod(m) => RecError::UnsupportedMethod(rename(m)),
-            other => other,
-        };
-        error.at_block(block as u64)
+        let (block_pairs, kl_bits) = block_pairs(pairs, dimensions, in_block_order)?;
+        code_block(&block_pairs, kl_bits, self.layout.block_weights(block), dimensions, block as u64, &self.settings)
+            .map_err(|e| e.at_block(block as u64))
     }
 
     /// Codes every remaining block in parallel.
@@ -614,7 +583,7 @@ impl BlockEncoder {
         }
         let this = &*self;
         let coded: Vec<CodedBlock> = with_threads(self.settings.threads, || {
-            (first..count).into_par_iter().map(|block| this.code(pairs, block)).collect::<Result<Vec<_>>>()
+            (first..count).into_par_iter().map(|block| this.code(pairs, block, false)).collect::<Result<Vec<_>>>()
         })??;
         self.blocks.extend(coded);
         Ok(())

@@ -119,7 +119,7 @@ impl TailPoint {
     }
 
     /// Strict order along the real line.
-    pub fn is_left_of(self, other: TailPoint) -> bool {
+    fn is_left_of(self, other: TailPoint) -> bool {
         match (self, other) {
             (TailPoint::Lower(a), TailPoint::Lower(b)) => a < b,
             (TailPoint::Upper(a), TailPoint::Upper(b)) => a > b,

@@ -9,6 +9,7 @@ use crate::batch::{self, Pairs};
 use crate::block::layout::{BlockLayout, LayoutOrigin};
 use crate::block::stream::{self, BlockEncoder, BlockHeader, BlockMethod, BlockSettings, LayoutReference};
 use crate::distribution::Family;
+use crate::pair::Pair;
 
 type Ints<'py> = Bound<'py, PyArray1<i64>>;
 
@@ -40,12 +41,12 @@ impl PyBlockLayout {
             .detach(|| {
                 // Every pair must be codable; an unbounded one has no finite KL to fill with.
                 for i in 0..pairs.len()? {
-                    pairs.pair(i)?;
+                    Pair::new(pairs.target.at(i), pairs.proposal.at(i)).map_err(|e| e.at_dimension(i as u64))?;
                 }
                 let kl: Vec<f64> = batch::divergences(&pairs)?.into_iter().map(|(kl, _)| kl).collect();
                 BlockLayout::runs(&kl, bits_per_block, max_block_size, seed)
             })
-            .map_err(|e| to_python_error(dimension_error(e)))?;
+            .map_err(to_python_error)?;
         Ok(PyBlockLayout { inner })
     }
 
@@ -100,18 +101,6 @@ impl PyBlockLayout {
 
     fn __eq__(&self, other: &Self) -> bool {
         self.inner == other.inner
-    }
-}
-
-/// `batch::divergences` names elements; a product target speaks of dimensions.
-fn dimension_error(error: crate::error::RecError) -> crate::error::RecError {
-    use crate::error::RecError as E;
-    let rename = |m: String| m.replacen("element ", "dimension ", 1);
-    match error {
-        E::InvalidParameter(m) => E::InvalidParameter(rename(m)),
-        E::UnboundedRatio(m) => E::UnboundedRatio(rename(m)),
-        E::UnsupportedMethod(m) => E::UnsupportedMethod(rename(m)),
-        other => other,
     }
 }
 
