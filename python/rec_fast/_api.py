@@ -427,6 +427,27 @@ def stream_info(data: Union[bytes, bytearray, memoryview]) -> dict:
     return info
 
 
+def _check_broadcasts_to(P: Distribution, shape: Tuple[int, ...], message: str) -> None:
+    """Raise RecError(message) unless P's parameters broadcast to exactly ``shape``."""
+    try:
+        if np.broadcast_shapes(P.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise RecError(message) from None
+
+
+def _check_proposal_of_stream(P: Any, info: dict) -> Distribution:
+    """P, checked against a stream's header fields: its family, and a shape that broadcasts
+    to the stream's."""
+    P = _check_distribution(P, "coding distribution P")
+    if info["proposal_family"] != P.family:
+        raise RecError(f"the stream was encoded against a {info['proposal_family']} proposal, "
+                       f"but P is {P.family}")
+    _check_broadcasts_to(P, info["shape"], f"proposal shape {P.shape} does not broadcast to the stream's shape "
+                                           f"{info['shape']}")
+    return P
+
+
 def decode(data: Union[bytes, bytearray, memoryview], P: Distribution, *,
            threads: Optional[int] = None) -> np.ndarray:
     """Reconstruct the samples of a container produced by :func:`encode`.
@@ -439,16 +460,8 @@ def decode(data: Union[bytes, bytearray, memoryview], P: Distribution, *,
     element can cost no bits), so check :func:`stream_info` first for untrusted input.
     """
     info = stream_info(data)
-    P = _check_distribution(P, "coding distribution P")
-    if info["proposal_family"] != P.family:
-        raise RecError(f"the stream was encoded against a {info['proposal_family']} proposal, "
-                       f"but P is {P.family}")
+    P = _check_proposal_of_stream(P, info)
     shape = info["shape"]
-    try:
-        if np.broadcast_shapes(P.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise RecError(f"proposal shape {P.shape} does not broadcast to the stream's shape {shape}") from None
     samples = _core.decode_pairs(bytes(data), P._side(shape), _check_threads(threads))
     return samples.reshape(shape)
 

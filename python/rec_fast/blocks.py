@@ -15,7 +15,8 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._api import RecError, _check_distribution, _check_threads, _check_uint64, _float_array, _pair_arrays
+from ._api import (RecError, _check_broadcasts_to, _check_distribution, _check_proposal_of_stream, _check_threads,
+                   _check_uint64, _float_array, _pair_arrays)
 
 BLOCK_METHODS: Tuple[str, ...] = ("exact", "budget")
 #: Defaults of a layout built by the encoder (``layout=None``) and of a shared one
@@ -278,11 +279,7 @@ class BlockEncoder:
         if method == "exact" and bits_per_block is not None:
             raise RecError("bits_per_block applies to the budget method; the exact method's layout sets its blocks")
         shape = layout.shape
-        try:
-            if np.broadcast_shapes(P.shape, shape) != shape:
-                raise ValueError
-        except ValueError:
-            raise RecError(f"P's shape {P.shape} does not broadcast to the layout's shape {shape}") from None
+        _check_broadcasts_to(P, shape, f"P's shape {P.shape} does not broadcast to the layout's shape {shape}")
         if max_steps is not None:
             max_steps = _check_uint64(max_steps, "max_steps")
             if max_steps < 1:
@@ -447,17 +444,10 @@ def decode_blocks(data: Bytes, P: Any, layout: Optional[BlockLayout] = None, *,
     """
     data = _check_bytes(data)
     info = block_stream_info(data)
-    P = _check_distribution(P, "coding distribution P")
+    P = _check_proposal_of_stream(P, info)
     if layout is not None and not isinstance(layout, BlockLayout):
         raise TypeError(f"layout must be a rf.BlockLayout or None, got {type(layout).__name__}")
-    if info["proposal_family"] != P.family:
-        raise RecError(f"the stream was encoded against a {info['proposal_family']} proposal, but P is {P.family}")
     shape = info["shape"]
-    try:
-        if np.broadcast_shapes(P.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise RecError(f"proposal shape {P.shape} does not broadcast to the stream's shape {shape}") from None
     # The layout checks come before P is broadcast to the (declared) shape.
     if not info["layout_stored"] and layout is None:
         raise RecError(f"the stream does not store its layout (fingerprint {info['layout_fingerprint']:#018x}); "
