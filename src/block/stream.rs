@@ -21,7 +21,7 @@ use super::layout::{BlockLayout, LayoutOrigin};
 use super::search::{self, block_key, BlockPaths};
 use crate::batch::{with_threads, Distributions, Pairs};
 use crate::code::container::v2::{read_chunk_frames, write_chunk_frames, DEFAULT_CHUNK_ELEMENTS};
-use crate::code::container::{crc32, read_shape, write_varint, Fields, MAX_DIMENSIONS};
+use crate::code::container::{crc32, element_count_of, read_shape, write_varint, Fields, MAX_DIMENSIONS};
 use crate::code::entropy::{ClassTable, RangeSink, RangeSource, SymbolSink, SymbolSource};
 use crate::code::message_code::{ChunkModel, ChunkTable, MessageCode, SplitPathCode};
 use crate::code::{BitReader, BitWriter};
@@ -145,14 +145,7 @@ pub enum LayoutReference {
 impl BlockHeader {
     /// The number of dimensions.
     pub fn dimensions(&self) -> Result<u64> {
-        let mut count: u64 = 1;
-        for &extent in &self.shape {
-            count = count
-                .checked_mul(extent)
-                .filter(|&c| c <= super::layout::MAX_LAYOUT_DIMENSIONS)
-                .ok_or_else(|| corrupt!("shape {:?} has more than 2^40 dimensions", self.shape))?;
-        }
-        Ok(count)
+        element_count_of(&self.shape)
     }
 
     fn write(&self) -> Result<Vec<u8>> {

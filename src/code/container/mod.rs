@@ -62,18 +62,7 @@ impl Header {
 
     /// Product of the shape, checked against overflow and [`MAX_ELEMENTS`].
     pub fn element_count(&self) -> Result<u64> {
-        let too_many = || corrupt!("shape {:?} has more than 2^40 elements or an extent above 2^40", self.shape);
-        let mut count: u64 = 1;
-        for &extent in &self.shape {
-            if extent > MAX_ELEMENTS {
-                return Err(too_many());
-            }
-            count = count.checked_mul(extent).ok_or_else(too_many)?;
-        }
-        if count > MAX_ELEMENTS {
-            return Err(too_many());
-        }
-        Ok(count)
+        element_count_of(&self.shape)
     }
 
     /// Checks a header about to be written against `count` messages.
@@ -214,6 +203,23 @@ const CRC_TABLE: [u32; 256] = {
     }
     table
 };
+
+/// Product of a stream's declared shape, checked against overflow, each extent and the
+/// product at most [`MAX_ELEMENTS`].
+pub fn element_count_of(shape: &[u64]) -> Result<u64> {
+    let too_many = || corrupt!("shape {shape:?} has more than 2^40 elements or an extent above 2^40");
+    let mut count: u64 = 1;
+    for &extent in shape {
+        if extent > MAX_ELEMENTS {
+            return Err(too_many());
+        }
+        count = count.checked_mul(extent).ok_or_else(too_many)?;
+    }
+    if count > MAX_ELEMENTS {
+        return Err(too_many());
+    }
+    Ok(count)
+}
 
 /// CRC-32 (IEEE 802.3 polynomial, reflected, init and final xor 0xffffffff; zlib's `crc32`).
 pub fn crc32(bytes: &[u8]) -> u32 {
