@@ -23,7 +23,9 @@ use crate::method::{Method, SearchSettings};
 use crate::sampler::{gprs_parallel, Encoded};
 
 /// One side of a batch of pairs: a family and its two parameter arrays, (loc, scale) for
-/// Normal and Laplace, (low, high) for Uniform.
+/// Normal and Laplace, (low, high) for Uniform. Each array holds one value per element or a
+/// single value shared by every element (so a scalar coding distribution costs no memory per
+/// element).
 #[derive(Clone, Copy, Debug)]
 pub struct Distributions<'a> {
     /// The family of every element.
@@ -38,7 +40,37 @@ impl<'a> Distributions<'a> {
     /// Element `i` as (family, first parameter, second parameter).
     #[inline]
     pub fn at(&self, i: usize) -> (Family, f64, f64) {
-        (self.family, self.first[i], self.second[i])
+        (self.family, self.first[shared_or(i, self.first.len())], self.second[shared_or(i, self.second.len())])
+    }
+
+    /// The elements `start .. start + count` (a shared value stays shared).
+    pub fn slice(&self, start: usize, count: usize) -> Distributions<'a> {
+        let part = |values: &'a [f64]| if values.len() == 1 { values } else { &values[start..start + count] };
+        Distributions { family: self.family, first: part(self.first), second: part(self.second) }
+    }
+
+    /// Checks that both arrays hold `count` values or one shared value.
+    pub fn check_length(&self, count: usize, role: &str) -> Result<()> {
+        for values in [self.first, self.second] {
+            if values.len() != count && values.len() != 1 {
+                return Err(RecError::ShapeMismatch(format!(
+                    "{role} parameter arrays have lengths {} and {}; each must hold one value or {count}",
+                    self.first.len(),
+                    self.second.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The index into a parameter array of `length` values of element `i`: 0 for a shared value.
+#[inline]
+fn shared_or(i: usize, length: usize) -> usize {
+    if length == 1 {
+        0
+    } else {
+        i
     }
 }
 
@@ -51,23 +83,29 @@ pub struct Pairs<'a> {
     pub proposal: Distributions<'a>,
 }
 
-impl Pairs<'_> {
-    /// Number of elements, after checking that all four arrays agree.
+impl<'a> Pairs<'a> {
+    /// Number of elements, after checking that every array holds that many values or one
+    /// shared value (four shared values are one element).
     pub fn len(&self) -> Result<usize> {
-        let n = self.target.first.len();
-        let lengths = [self.target.second.len(), self.proposal.first.len(), self.proposal.second.len()];
-        if lengths.iter().any(|&m| m != n) {
+        let lengths = [self.target.first.len(), self.target.second.len(), self.proposal.first.len(), self.proposal.second.len()];
+        let n = if lengths.contains(&0) { 0 } else { lengths.iter().copied().max().unwrap_or(0) };
+        if lengths.iter().any(|&m| m != n && m != 1) {
             return Err(RecError::ShapeMismatch(format!(
-                "parameter arrays have lengths {}, {}, {}, {}; they must be broadcast to one length",
-                n, lengths[0], lengths[1], lengths[2]
+                "parameter arrays have lengths {}, {}, {}, {}; each must hold one value or the batch's {n}",
+                lengths[0], lengths[1], lengths[2], lengths[3]
             )));
         }
         Ok(n)
     }
 
+    /// The elements `start .. start + count` (shared values stay shared).
+    pub fn slice(&self, start: usize, count: usize) -> Pairs<'a> {
+        Pairs { target: self.target.slice(start, count), proposal: self.proposal.slice(start, count) }
+    }
+
     /// True for an empty batch.
     pub fn is_empty(&self) -> bool {
-        self.target.first.is_empty()
+        self.len() == Ok(0)
     }
 
     /// The validated pair of element `i` (errors name the element).
@@ -113,6 +151,21 @@ impl EncodeSettings {
             format_version: crate::code::container::FORMAT_VERSION,
             chunk_elements: crate::code::container::v2::DEFAULT_CHUNK_ELEMENTS,
         }
+    }
+
+    /// Checks the settings that every element's search uses.
+    pub fn check(&self) -> Result<()> {
+        if self.max_steps == 0 {
+            return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
+        }
+        if !(1..=gprs_parallel::MAX_PROCESSES).contains(&self.processes) {
+            return Err(RecError::InvalidParameter(format!(
+                "processes = {}; processes must lie in [1, {}]",
+                self.processes,
+                gprs_parallel::MAX_PROCESSES
+            )));
+        }
+        Ok(())
     }
 
     /// The method parameter stored in the stream: J for `"gprs-parallel"`, else 0.
@@ -261,26 +314,39 @@ pub fn encode_pairs(pairs: &Pairs<'_>, settings: &EncodeSettings) -> Result<Batc
 /// searches in flight finish (each within its step bound) and no new one starts.
 pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, stop: &AtomicBool) -> Result<BatchEncoding> {
     let count = pairs.len()?;
-    if settings.max_steps == 0 {
-        return Err(RecError::InvalidParameter("max_steps = 0; max_steps must be ≥ 1".into()));
-    }
-    if !(1..=gprs_parallel::MAX_PROCESSES).contains(&settings.processes) {
-        return Err(RecError::InvalidParameter(format!(
-            "processes = {}; processes must lie in [1, {}]",
-            settings.processes,
-            gprs_parallel::MAX_PROCESSES
-        )));
-    }
+    settings.check()?;
     let encoded = with_threads(settings.threads, || {
-        // Validate every pair before searching, so a bad element fails fast and deterministically.
-        let ratios = map_elements(count, |i| pairs.pair(i))?;
-        map_elements_until(count, stop, |i| encode_element(&ratios[i], settings, i).map_err(|e| e.at_element(i)))
+        validate_pairs(pairs)?;
+        map_elements_until(count, stop, |i| encode_validated(pairs, settings, i, i as u64))
     })??;
     Ok(BatchEncoding {
         samples: encoded.iter().map(|e| e.sample).collect(),
         steps: encoded.iter().map(|e| e.steps).collect(),
         messages: encoded.iter().map(|e| e.message).collect(),
     })
+}
+
+/// Element `i` of `pairs`, stream element `element` (errors name the latter), encoded after
+/// [`validate_pairs`] accepted it: its pair is rebuilt rather than kept, which costs well under
+/// 1% of a search and saves holding a pair per element.
+pub fn encode_validated(pairs: &Pairs<'_>, settings: &EncodeSettings, i: usize, element: u64) -> Result<Encoded> {
+    let at = |e: RecError| e.at_element(element as usize);
+    let ratio = Pair::new(pairs.target.at(i), pairs.proposal.at(i)).map_err(at)?;
+    encode_element(&ratio, settings, element as usize).map_err(at)
+}
+
+/// Elements validated per pass of [`validate_pairs`] (its results are held one pass at a time).
+const VALIDATION_WINDOW: usize = 1 << 16;
+
+/// Validates every pair before any search, so that a bad element fails fast and
+/// deterministically (the lowest bad index is reported), holding one window of results at a time.
+pub fn validate_pairs(pairs: &Pairs<'_>) -> Result<()> {
+    let count = pairs.len()?;
+    for start in (0..count).step_by(VALIDATION_WINDOW) {
+        let window = VALIDATION_WINDOW.min(count - start);
+        map_elements(window, |i| pairs.pair(start + i).map(drop))?;
+    }
+    Ok(())
 }
 
 /// Checks that the proposals given to a decoder are of the stream's proposal family and cover
@@ -293,9 +359,10 @@ pub fn check_proposals(header: &Header, proposal: &Distributions<'_>, count: usi
             proposal.family.name()
         )));
     }
-    if proposal.first.len() != count || proposal.second.len() != count {
+    if [proposal.first.len(), proposal.second.len()].iter().any(|&n| n != count && n != 1) {
         return Err(RecError::ShapeMismatch(format!(
-            "the stream holds {count} elements but the proposal has {} and {} parameters",
+            "the stream holds {count} elements but the proposal has {} and {} parameters \
+             (each must hold one shared value or {count})",
             proposal.first.len(),
             proposal.second.len()
         )));

@@ -1,7 +1,7 @@
 //! Bytes in, bytes out: a batch of pairs to a container, and a container back to samples.
 //!
-//! [`encode_to_bytes`] runs every element's search ([`crate::batch`]), then codes the
-//! messages chunk by chunk into a container of the requested version; [`decode_from_bytes`]
+//! [`encode_to_bytes`] runs the elements' searches ([`crate::batch`]) and codes their
+//! messages into a container of the requested version, chunk by chunk; [`decode_from_bytes`]
 //! validates a container of either version, decodes its chunks' messages in parallel and
 //! replays the samples. Both run on the pool of the requested thread count and give the same
 //! bytes and samples for every thread count.
@@ -11,9 +11,11 @@ use std::sync::atomic::AtomicBool;
 use rayon::prelude::*;
 
 use crate::batch::{
-    check_proposals, decode_element, decode_pairs, encode_pairs_until, map_elements, with_threads, Distributions,
-    EncodeSettings, Pairs,
+    check_proposals, decode_element, decode_pairs, encode_pairs_until, encode_validated, map_elements,
+    map_elements_until, validate_pairs, with_threads, Distributions, EncodeSettings, Pairs,
 };
+use crate::code::chunk::encode_chunk;
+use crate::code::container::v2::in_chunk;
 use crate::code::container::{self, v1, v2, Container};
 use crate::error::{RecError, Result};
 
@@ -39,6 +41,9 @@ impl StreamEncoding {
 
 /// Encodes a batch of pairs of the given shape into a container (`settings.format_version`
 /// 1 or 2), stopping with [`RecError::Interrupted`] once `stop` is set.
+///
+/// A version-2 stream is encoded chunk by chunk ([`encode_frames`]): beside the per-element
+/// outputs and the bytes, only one chunk's messages are held at a time.
 pub fn encode_to_bytes(
     pairs: &Pairs<'_>,
     settings: &EncodeSettings,
@@ -51,16 +56,79 @@ pub fn encode_to_bytes(
             settings.format_version
         )));
     }
+    settings.check()?;
     let header = settings.header(pairs.target.family, pairs.proposal.family, shape);
-    let encoding = encode_pairs_until(pairs, settings, stop)?;
-    let (bytes, bits) = match settings.format_version {
-        1 => {
-            let (bytes, lengths) = v1::write(&header, &encoding.messages)?;
-            (bytes, lengths.into_iter().map(f64::from).collect())
-        }
-        _ => with_threads(settings.threads, || v2::write(&header, &encoding.messages, settings.chunk_elements, None))??,
-    };
-    Ok(StreamEncoding { samples: encoding.samples, steps: encoding.steps, bits, bytes })
+    if settings.format_version == 1 {
+        let encoding = encode_pairs_until(pairs, settings, stop)?;
+        let (bytes, lengths) = v1::write(&header, &encoding.messages)?;
+        let bits = lengths.into_iter().map(f64::from).collect();
+        return Ok(StreamEncoding { samples: encoding.samples, steps: encoding.steps, bits, bytes });
+    }
+    header.check_for_writing(pairs.len()?)?;
+    let mut bytes = v2::write_header(&header);
+    let results = with_threads(settings.threads, || {
+        validate_pairs(pairs)?;
+        encode_frames(&mut bytes, pairs, settings, 0, 0, stop)
+    })??;
+    Ok(StreamEncoding { samples: results.samples, steps: results.steps, bits: results.bits, bytes })
+}
+
+/// The per-element results of encoding a run of elements.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ElementResults {
+    /// The samples the decoder reconstructs.
+    pub samples: Vec<f64>,
+    /// Steps each element's search examined.
+    pub steps: Vec<u64>,
+    /// Each element's share of its chunk's payload bits.
+    pub bits: Vec<f64>,
+    /// The number of chunk frames written.
+    pub chunks: usize,
+}
+
+/// Encodes `pairs` — the stream's elements `first_element ..` — as version-2 chunk frames of
+/// at most `settings.chunk_elements` elements, appended to `out`; the first is chunk number
+/// `first_chunk` (for error messages). Every frame is exactly the one a whole-batch encoding
+/// with the same chunk boundaries writes, so streams assembled from runs (a writer's pieces,
+/// a cluster's blocks) equal one [`encode_to_bytes`] call. Chunks are searched one after
+/// another, each one's elements in parallel on the current pool; the pairs must have been
+/// validated ([`validate_pairs`]) and errors name the stream's element index.
+pub fn encode_frames(
+    out: &mut Vec<u8>,
+    pairs: &Pairs<'_>,
+    settings: &EncodeSettings,
+    first_element: u64,
+    first_chunk: usize,
+    stop: &AtomicBool,
+) -> Result<ElementResults> {
+    let count = pairs.len()?;
+    settings.check()?;
+    v2::check_chunk_elements(settings.chunk_elements)?;
+    let header = settings.header(pairs.target.family, pairs.proposal.family, Vec::new());
+    let code = settings.method.spec().code;
+    let mut results = ElementResults::default();
+    let allocation_failed =
+        |_| RecError::InvalidParameter(format!("cannot allocate the outputs of {count} elements"));
+    results.samples.try_reserve_exact(count).map_err(allocation_failed)?;
+    results.steps.try_reserve_exact(count).map_err(allocation_failed)?;
+    results.bits.try_reserve_exact(count).map_err(allocation_failed)?;
+    let chunk_elements = settings.chunk_elements as usize;
+    for (offset, start) in (0..count).step_by(chunk_elements).enumerate() {
+        let length = chunk_elements.min(count - start);
+        let first = first_element + start as u64;
+        let number = first_chunk + offset;
+        let part = pairs.slice(start, length);
+        let encoded = map_elements_until(length, stop, |i| encode_validated(&part, settings, i, first + i as u64))?;
+        let messages: Vec<_> = encoded.iter().map(|e| e.message).collect();
+        let coded = encode_chunk(code, &messages, |i| header.element_context(first + i as u64))
+            .map_err(|e| in_chunk(e, number, first, length as u64))?;
+        v2::write_chunk_frame(out, first, &coded);
+        results.samples.extend(encoded.iter().map(|e| e.sample));
+        results.steps.extend(encoded.iter().map(|e| e.steps));
+        results.bits.extend_from_slice(&coded.element_bits);
+        results.chunks += 1;
+    }
+    Ok(results)
 }
 
 /// Decodes a container of either version against the proposals (of the stream's proposal

@@ -57,6 +57,17 @@ class _Distribution:
                 np.ascontiguousarray(np.broadcast_to(first, shape), dtype=np.float64).ravel(),
                 np.ascontiguousarray(np.broadcast_to(second, shape), dtype=np.float64).ravel())
 
+    def _compact_side(self, shape: Tuple[int, ...]) -> Tuple[str, np.ndarray, np.ndarray]:
+        """Like :meth:`_side`, but a parameter holding one value for every element is passed as
+        that one value, and one of the full shape as a flat view when it is contiguous float64:
+        the core broadcasts length-1 arrays, so a scalar P costs no memory per element."""
+        def flat(values: np.ndarray) -> np.ndarray:
+            if values.size == 1:
+                return np.ascontiguousarray(values, dtype=np.float64).reshape(1)
+            return np.ascontiguousarray(np.broadcast_to(values, shape), dtype=np.float64).reshape(-1)
+        first, second = self._parameters()
+        return self.family, flat(first), flat(second)
+
     def _evaluate(self, function: str, argument: ArrayLike, name: str):
         values = _float_array(argument, name)
         try:
@@ -210,7 +221,12 @@ def _check_distribution(value: Any, role: str) -> Distribution:
     return value
 
 
-def _pair_arrays(target: Any, proposal: Any, *extra: np.ndarray):
+def _pair_shape(target: Any, proposal: Any) -> Tuple[int, ...]:
+    """The broadcast shape of a (target, proposal) pair, after checking their types."""
+    return _pair_arrays(target, proposal, flatten=False)[0]
+
+
+def _pair_arrays(target: Any, proposal: Any, *extra: np.ndarray, flatten: bool = True):
     """(shape, target side, proposal side, flat extras) of a pair broadcast with any extra arrays."""
     target = _check_distribution(target, "target Q")
     proposal = _check_distribution(proposal, "coding distribution P")
@@ -220,6 +236,8 @@ def _pair_arrays(target: Any, proposal: Any, *extra: np.ndarray):
         shapes = ", ".join(str(s) for s in (target.shape, proposal.shape, *(e.shape for e in extra)))
         raise RecError(f"shapes {shapes} do not broadcast") from None
     shape = tuple(shape)
+    if not flatten:
+        return shape, None, None, ()
     flats = tuple(np.ascontiguousarray(np.broadcast_to(e, shape), dtype=np.float64).ravel() for e in extra)
     return shape, target._side(shape), proposal._side(shape), flats
 
@@ -403,11 +421,11 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
         if not 1 <= chunk_size <= _core.MAX_CHUNK_SIZE:
             raise RecError(f"chunk_size = {chunk_size}; chunk_size must lie in [1, {_core.MAX_CHUNK_SIZE}]")
         chunk_size = int(chunk_size)
-    shape, target, proposal, _ = _pair_arrays(Q, P)
+    shape = _pair_shape(Q, P)
     samples, steps, bits, data = _core.encode_pairs(
-        target, proposal, list(shape), method, seed, index_offset, max_steps, threads, processes,
-        int(format_version), chunk_size)
-    return Encoding(samples.reshape(shape), steps.reshape(shape), bits.reshape(shape), data,
+        Q._compact_side(shape), P._compact_side(shape), list(shape), method, seed, index_offset, max_steps,
+        threads, processes, int(format_version), chunk_size)
+    return Encoding(samples.reshape(shape), steps.view(np.int64).reshape(shape), bits.reshape(shape), data,
                     method, seed, index_offset, shape, int(format_version), chunk_size)
 
 
@@ -462,7 +480,7 @@ def decode(data: Union[bytes, bytearray, memoryview], P: Distribution, *,
     info = stream_info(data)
     P = _check_proposal_of_stream(P, info)
     shape = info["shape"]
-    samples = _core.decode_pairs(bytes(data), P._side(shape), _check_threads(threads))
+    samples = _core.decode_pairs(bytes(data), P._compact_side(shape), _check_threads(threads))
     return samples.reshape(shape)
 
 

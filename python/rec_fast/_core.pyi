@@ -27,7 +27,8 @@ class SearchLimitError(RecError):
     """A search reached its documented bound before accepting."""
 
 #: One side of a batch: (family name "Normal", "Laplace" or "Uniform", first parameters,
-#: second parameters) — (loc, scale), or (low, high) for "Uniform" — as flat float64 arrays.
+#: second parameters) — (loc, scale), or (low, high) for "Uniform" — as flat float64 arrays,
+#: each of one value per element or of one value shared by every element.
 Side = Tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 def encode_pairs(
@@ -42,9 +43,10 @@ def encode_pairs(
     processes: int,
     format_version: int,
     chunk_size: int,
-) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64], bytes]:
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], bytes]:
     """Encode a flat batch of pairs; returns (samples, steps, bits, container bytes), where
-    bits are each element's share of the payload bits.
+    bits are each element's share of the payload bits. Version-2 streams are encoded chunk by
+    chunk, holding one chunk's messages at a time.
 
     Runs without the GIL; from 4,096 elements on, Ctrl-C stops it after the searches in flight
     (KeyboardInterrupt)."""

@@ -31,8 +31,8 @@ create_exception!(rec_fast, SearchLimitError, RecError, "A search reached its do
 
 /// A float64 numpy vector.
 type Floats<'py> = Bound<'py, PyArray1<f64>>;
-/// (samples, steps, bits, container bytes).
-type EncodeOutput<'py> = (Floats<'py>, Bound<'py, PyArray1<i64>>, Floats<'py>, Bound<'py, PyBytes>);
+/// (samples, steps as uint64, bits, container bytes).
+type EncodeOutput<'py> = (Floats<'py>, Bound<'py, PyArray1<u64>>, Floats<'py>, Bound<'py, PyBytes>);
 
 /// Batches from this many elements run interruptibly; the helper thread costs about 0.2 ms,
 /// which smaller batches (a few milliseconds of work at most) would notice.
@@ -144,12 +144,13 @@ fn encode_pairs<'py>(
         settings.max_steps = steps;
     }
     let stop = AtomicBool::new(false);
-    let encoding = run_interruptible(py, pairs.target.first.len(), &stop, || {
+    let encoding = run_interruptible(py, pairs.len().map_err(to_python_error)?, &stop, || {
         codec::encode_to_bytes(&pairs, &settings, shape, &stop)
     })?;
-    let steps: Vec<i64> = encoding.steps.iter().map(|&s| s as i64).collect();
     let bytes = PyBytes::new(py, &encoding.bytes);
-    Ok((encoding.samples.into_pyarray(py), steps.into_pyarray(py), encoding.bits.into_pyarray(py), bytes))
+    drop(encoding.bytes);
+    // Steps stay u64 (Python views them as int64: no step count reaches 2⁶³).
+    Ok((encoding.samples.into_pyarray(py), encoding.steps.into_pyarray(py), encoding.bits.into_pyarray(py), bytes))
 }
 
 /// Validates a container's framing and checksums and returns its header and chunks as a dict.

@@ -66,7 +66,7 @@ impl Header {
     }
 
     /// Checks a header about to be written against `count` messages.
-    fn check_for_writing(&self, count: usize) -> Result<()> {
+    pub fn check_for_writing(&self, count: usize) -> Result<()> {
         let declared = self.element_count().map_err(|e| RecError::ShapeMismatch(e.message().to_owned()))?;
         if self.shape.len() > MAX_DIMENSIONS || declared != count as u64 {
             return Err(RecError::ShapeMismatch(format!(

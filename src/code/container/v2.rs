@@ -20,7 +20,7 @@
 use rayon::prelude::*;
 
 use super::{check_padding, crc32, read_prologue, read_shape, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC};
-use crate::code::chunk::{decode_chunk, encode_chunk, Coding};
+use crate::code::chunk::{decode_chunk, encode_chunk, CodedChunk, Coding};
 use crate::error::{corrupt, RecError, Result};
 use crate::code::message_code::MessageCode;
 use crate::message::{ElementContext, Message};
@@ -85,11 +85,7 @@ pub(crate) fn write_chunk_frames(
     chunk_elements: u64,
     context: impl Fn(u64) -> ElementContext + Sync,
 ) -> Result<Vec<f64>> {
-    if !(1..=MAX_CHUNK_ELEMENTS).contains(&chunk_elements) {
-        return Err(RecError::InvalidParameter(format!(
-            "chunk_size = {chunk_elements}; it must lie in [1, {MAX_CHUNK_ELEMENTS}]"
-        )));
-    }
+    check_chunk_elements(chunk_elements)?;
     let chunks: Vec<_> = messages
         .par_chunks(chunk_elements as usize)
         .enumerate()
@@ -101,19 +97,34 @@ pub(crate) fn write_chunk_frames(
         .collect::<Result<_>>()?;
     let mut element_bits = Vec::with_capacity(messages.len());
     for (number, chunk) in chunks.into_iter().enumerate() {
-        let start = out.len();
-        write_varint(out, number as u64 * chunk_elements);
-        write_varint(out, chunk.element_bits.len() as u64);
-        out.push(chunk.coding.id());
-        write_varint(out, chunk.model.len() as u64);
-        out.extend_from_slice(&chunk.model);
-        write_varint(out, chunk.payload_bits);
-        out.extend_from_slice(&chunk.payload);
-        let checksum = crc32(&out[start..]);
-        out.extend_from_slice(&checksum.to_le_bytes());
+        write_chunk_frame(out, number as u64 * chunk_elements, &chunk);
         element_bits.extend_from_slice(&chunk.element_bits);
     }
     Ok(element_bits)
+}
+
+/// Appends the frame of a coded chunk whose first element is `first_element` to `out`.
+pub(crate) fn write_chunk_frame(out: &mut Vec<u8>, first_element: u64, chunk: &CodedChunk) {
+    let start = out.len();
+    write_varint(out, first_element);
+    write_varint(out, chunk.element_bits.len() as u64);
+    out.push(chunk.coding.id());
+    write_varint(out, chunk.model.len() as u64);
+    out.extend_from_slice(&chunk.model);
+    write_varint(out, chunk.payload_bits);
+    out.extend_from_slice(&chunk.payload);
+    let checksum = crc32(&out[start..]);
+    out.extend_from_slice(&checksum.to_le_bytes());
+}
+
+/// Checks a requested number of elements per chunk.
+pub fn check_chunk_elements(chunk_elements: u64) -> Result<()> {
+    if !(1..=MAX_CHUNK_ELEMENTS).contains(&chunk_elements) {
+        return Err(RecError::InvalidParameter(format!(
+            "chunk_size = {chunk_elements}; it must lie in [1, {MAX_CHUNK_ELEMENTS}]"
+        )));
+    }
+    Ok(())
 }
 
 fn check_model_parameters(model_parameters: Option<&[f64]>, count: usize) -> Result<()> {
@@ -134,7 +145,7 @@ fn check_model_parameters(model_parameters: Option<&[f64]>, count: usize) -> Res
 }
 
 /// Prefixes an error with the chunk it concerns.
-fn in_chunk(error: RecError, number: usize, first: u64, count: u64) -> RecError {
+pub(crate) fn in_chunk(error: RecError, number: usize, first: u64, count: u64) -> RecError {
     let prefix = format!("chunk {number} (elements {first}..{})", first + count);
     match error {
         RecError::CorruptStream(m) => RecError::CorruptStream(format!("{prefix}: {m}")),
