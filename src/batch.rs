@@ -316,7 +316,7 @@ pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, stop: &A
     let count = pairs.len()?;
     settings.check()?;
     let encoded = with_threads(settings.threads, || {
-        validate_pairs(pairs)?;
+        validate_pairs(pairs, 0)?;
         map_elements_until(count, stop, |i| encode_validated(pairs, settings, i, i as u64))
     })??;
     Ok(BatchEncoding {
@@ -339,12 +339,16 @@ pub fn encode_validated(pairs: &Pairs<'_>, settings: &EncodeSettings, i: usize, 
 const VALIDATION_WINDOW: usize = 1 << 16;
 
 /// Validates every pair before any search, so that a bad element fails fast and
-/// deterministically (the lowest bad index is reported), holding one window of results at a time.
-pub fn validate_pairs(pairs: &Pairs<'_>) -> Result<()> {
+/// deterministically (the lowest bad index is reported, counting the pairs from the stream's
+/// element `first_element`), holding one window of results at a time.
+pub fn validate_pairs(pairs: &Pairs<'_>, first_element: u64) -> Result<()> {
     let count = pairs.len()?;
     for start in (0..count).step_by(VALIDATION_WINDOW) {
         let window = VALIDATION_WINDOW.min(count - start);
-        map_elements(window, |i| pairs.pair(start + i).map(drop))?;
+        map_elements(window, |i| {
+            let i = start + i;
+            Pair::new(pairs.target.at(i), pairs.proposal.at(i)).map(drop).map_err(|e| e.at_element(first_element as usize + i))
+        })?;
     }
     Ok(())
 }
@@ -370,19 +374,21 @@ pub fn check_proposals(header: &Header, proposal: &Distributions<'_>, count: usi
     Ok(())
 }
 
-/// Decodes element `index` of a stream from its message (proposals already checked).
-pub fn decode_element(header: &Header, proposal: &Distributions<'_>, index: usize, message: &Message) -> Result<f64> {
-    let (family, first, second) = proposal.at(index);
+/// Decodes element `index` of a stream from its message, against the proposal of
+/// `proposal.at(i)` (proposals already checked).
+pub fn decode_element(header: &Header, proposal: &Distributions<'_>, i: usize, index: u64, message: &Message) -> Result<f64> {
+    let (family, first, second) = proposal.at(i);
     let decode = header.method.spec().decode;
-    let proposal = Proposal::new(family, first, second).map_err(|e| pair::with_role("proposal", e).at_element(index))?;
-    decode(&proposal, &header.element_context(index as u64), message)
+    let at = |e: RecError| e.at_element(index as usize);
+    let proposal = Proposal::new(family, first, second).map_err(|e| at(pair::with_role("proposal", e)))?;
+    decode(&proposal, &header.element_context(index), message)
         .map_err(|e| match e {
             RecError::SearchLimit(m) => RecError::CorruptStream(format!(
                 "{m} while replaying the code; the stream is corrupt or the proposal differs from the encoder's"
             )),
             other => other,
         })
-        .map_err(|e| e.at_element(index))
+        .map_err(at)
 }
 
 /// Decodes a batch: the messages of a parsed container, the proposals (of the stream's proposal
@@ -394,7 +400,7 @@ pub fn decode_pairs(
     threads: Option<usize>,
 ) -> Result<Vec<f64>> {
     check_proposals(header, proposal, messages.len())?;
-    with_threads(threads, || map_elements(messages.len(), |i| decode_element(header, proposal, i, &messages[i])))?
+    with_threads(threads, || map_elements(messages.len(), |i| decode_element(header, proposal, i, i as u64, &messages[i])))?
 }
 
 /// KL and D∞ (bits) of every pair; KL is finite for every pair, D∞ may be infinite.

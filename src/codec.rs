@@ -16,7 +16,8 @@ use crate::batch::{
 };
 use crate::code::chunk::encode_chunk;
 use crate::code::container::v2::in_chunk;
-use crate::code::container::{self, v1, v2, Container};
+use crate::code::container::v2::ChunkFrame;
+use crate::code::container::{self, v1, v2, Container, Header};
 use crate::error::{RecError, Result};
 
 /// A batch encoded into a container.
@@ -67,7 +68,7 @@ pub fn encode_to_bytes(
     header.check_for_writing(pairs.len()?)?;
     let mut bytes = v2::write_header(&header);
     let results = with_threads(settings.threads, || {
-        validate_pairs(pairs)?;
+        validate_pairs(pairs, 0)?;
         encode_frames(&mut bytes, pairs, settings, 0, 0, stop)
     })??;
     Ok(StreamEncoding { samples: results.samples, steps: results.steps, bits: results.bits, bytes })
@@ -165,14 +166,27 @@ pub fn decode_from_bytes(bytes: &[u8], proposal: &Distributions<'_>, threads: Op
             .par_iter()
             .zip(parts)
             .map(|(chunk, part)| {
-                let messages = chunk.decode(&header, None)?;
-                let first = chunk.first_element as usize;
-                let decoded = map_elements(part.len(), |i| decode_element(&header, proposal, first + i, &messages[i]))?;
-                part.copy_from_slice(&decoded);
-                Ok(())
+                let proposal = proposal.slice(chunk.first_element as usize, part.len());
+                decode_chunk_into(&header, chunk, &proposal, part)
             })
             .collect()
     })?;
     results.into_iter().collect::<Result<()>>()?;
     Ok(samples)
+}
+
+/// Decodes one validated chunk of a version-2 stream into `out` (its element count long),
+/// against the proposals of its elements (`proposal.at(i)` for its element i: one shared
+/// value or one per element), its elements in parallel on the current pool.
+pub fn decode_chunk_into(header: &Header, chunk: &ChunkFrame<'_>, proposal: &Distributions<'_>, out: &mut [f64]) -> Result<()> {
+    let count = chunk.element_count as usize;
+    if out.len() != count {
+        return Err(RecError::ShapeMismatch(format!("{} outputs for a chunk of {count} elements", out.len())));
+    }
+    proposal.check_length(count, "proposal")?;
+    let messages = chunk.decode(header, None)?;
+    let first = chunk.first_element;
+    let decoded = map_elements(count, |i| decode_element(header, proposal, i, first + i as u64, &messages[i]))?;
+    out.copy_from_slice(&decoded);
+    Ok(())
 }

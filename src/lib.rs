@@ -69,6 +69,7 @@ pub mod random;
 pub mod ratio;
 pub mod sampler;
 pub mod stretch;
+pub mod streaming;
 
 #[cfg(feature = "python")]
 mod python;

@@ -24,6 +24,7 @@ use crate::method::Method;
 use crate::stretch::Stretch;
 
 mod blocks;
+mod streaming;
 
 create_exception!(rec_fast, RecError, PyValueError, "Base class of every rec_fast error (a ValueError).");
 create_exception!(rec_fast, CorruptStreamError, RecError, "The bytes are not a valid rec_fast stream.");
@@ -113,6 +114,31 @@ fn pairs_of<'a>(target: &'a Side<'_>, proposal: &'a Side<'_>) -> PyResult<Pairs<
     Ok(Pairs { target: distributions_of(target, "target")?, proposal: distributions_of(proposal, "proposal")? })
 }
 
+/// The settings of an encoding, checked by the core.
+#[allow(clippy::too_many_arguments)]
+fn encode_settings(
+    method: &str,
+    seed: u64,
+    index_offset: u64,
+    max_steps: Option<u64>,
+    threads: Option<usize>,
+    processes: u32,
+    format_version: u8,
+    chunk_size: u64,
+) -> PyResult<EncodeSettings> {
+    let method = Method::from_name(method).map_err(to_python_error)?;
+    let mut settings = EncodeSettings::new(method, seed);
+    settings.index_offset = index_offset;
+    settings.threads = threads;
+    settings.processes = processes;
+    settings.format_version = format_version;
+    settings.chunk_elements = chunk_size;
+    if let Some(steps) = max_steps {
+        settings.max_steps = steps;
+    }
+    Ok(settings)
+}
+
 /// Encodes a flat batch of pairs; each side is (family, first parameters, second parameters).
 /// Returns (samples, steps, bits, container bytes).
 #[pyfunction]
@@ -132,17 +158,8 @@ fn encode_pairs<'py>(
     format_version: u8,
     chunk_size: u64,
 ) -> PyResult<EncodeOutput<'py>> {
-    let method = Method::from_name(method).map_err(to_python_error)?;
+    let settings = encode_settings(method, seed, index_offset, max_steps, threads, processes, format_version, chunk_size)?;
     let pairs = pairs_of(&target, &proposal)?;
-    let mut settings = EncodeSettings::new(method, seed);
-    settings.index_offset = index_offset;
-    settings.threads = threads;
-    settings.processes = processes;
-    settings.format_version = format_version;
-    settings.chunk_elements = chunk_size;
-    if let Some(steps) = max_steps {
-        settings.max_steps = steps;
-    }
     let stop = AtomicBool::new(false);
     let encoding = run_interruptible(py, pairs.len().map_err(to_python_error)?, &stop, || {
         codec::encode_to_bytes(&pairs, &settings, shape, &stop)
@@ -153,13 +170,10 @@ fn encode_pairs<'py>(
     Ok((encoding.samples.into_pyarray(py), encoding.steps.into_pyarray(py), encoding.bits.into_pyarray(py), bytes))
 }
 
-/// Validates a container's framing and checksums and returns its header and chunks as a dict.
-#[pyfunction]
-fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> {
-    let summary = container::summary(data).map_err(to_python_error)?;
-    let header = &summary.header;
+/// A stream header's fields as a dict.
+fn header_dict<'py>(py: Python<'py>, version: u8, header: &container::Header) -> PyResult<Bound<'py, PyDict>> {
     let info = PyDict::new(py);
-    info.set_item("format_version", summary.version)?;
+    info.set_item("format_version", version)?;
     info.set_item("method", header.method.name())?;
     info.set_item("target_family", header.target_family.name())?;
     info.set_item("proposal_family", header.proposal_family.name())?;
@@ -167,6 +181,14 @@ fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDi
     info.set_item("index_offset", header.index_offset)?;
     info.set_item("method_parameter", header.method_parameter)?;
     info.set_item("shape", header.shape.clone())?;
+    Ok(info)
+}
+
+/// Validates a container's framing and checksums and returns its header and chunks as a dict.
+#[pyfunction]
+fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDict>> {
+    let summary = container::summary(data).map_err(to_python_error)?;
+    let info = header_dict(py, summary.version, &summary.header)?;
     info.set_item("payload_bits", summary.payload_bits())?;
     let chunks: Vec<_> = summary
         .chunks
@@ -317,5 +339,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(channel_simulation_divergence_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(distribution_values, m)?)?;
     blocks::register(m)?;
+    streaming::register(m)?;
     Ok(())
 }

@@ -202,7 +202,25 @@ impl ChunkFrame<'_> {
 /// Validates a version-2 stream's header and the framing and checksum of every chunk.
 pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
     let mut fields = Fields::new(bytes);
-    let (method, target_family, proposal_family) = read_prologue(&mut fields, 2)?;
+    let header = read_header(&mut fields, bytes)?;
+    let count = header.element_count()?;
+    let chunks = read_chunk_frames(&mut fields, bytes, count)?;
+    Ok((header, chunks))
+}
+
+/// Parses bytes that hold exactly a version-2 header.
+pub fn header_of(bytes: &[u8]) -> Result<Header> {
+    let mut fields = Fields::new(bytes);
+    let header = read_header(&mut fields, bytes)?;
+    if fields.remaining() != 0 {
+        return Err(corrupt!("{} bytes follow the header", fields.remaining()));
+    }
+    Ok(header)
+}
+
+/// Reads and validates a version-2 header (checksum included) from the start of `bytes`.
+pub(crate) fn read_header(fields: &mut Fields<'_>, bytes: &[u8]) -> Result<Header> {
+    let (method, target_family, proposal_family) = read_prologue(fields, 2)?;
     let flags = fields.u8("flags")?;
     if flags != 0 {
         return Err(corrupt!("header flags {flags:#04x} are not 0"));
@@ -214,7 +232,7 @@ pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
         .ok()
         .filter(|&p| method.parameter_allowed(p))
         .ok_or_else(|| corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()))?;
-    let shape = read_shape(&mut fields, |fields| fields.varint("shape"))?;
+    let shape = read_shape(fields, |fields| fields.varint("shape"))?;
     let header_end = fields.position();
     let stored_checksum = fields.u32("header checksum")?;
     let checksum = crc32(&bytes[..header_end]);
@@ -222,9 +240,8 @@ pub fn frames(bytes: &[u8]) -> Result<(Header, Vec<ChunkFrame<'_>>)> {
         return Err(corrupt!("header checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}"));
     }
     let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape };
-    let count = header.element_count()?;
-    let chunks = read_chunk_frames(&mut fields, bytes, count)?;
-    Ok((header, chunks))
+    header.element_count()?;
+    Ok(header)
 }
 
 /// Reads chunk frames to the end of `fields` and checks that they cover elements
@@ -244,7 +261,7 @@ pub(crate) fn read_chunk_frames<'a>(fields: &mut Fields<'a>, bytes: &'a [u8], co
     Ok(chunks)
 }
 
-fn read_chunk<'a>(
+pub(crate) fn read_chunk<'a>(
     fields: &mut Fields<'a>,
     bytes: &'a [u8],
     number: usize,
