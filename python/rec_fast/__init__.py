@@ -34,6 +34,8 @@ from ._api import (
 from ._core import FORMAT_VERSION
 from .blocks import BLOCK_METHODS, BlockEncoder, BlockEncoding, BlockLayout, block_stream_info, decode_blocks, encode_blocks
 from .compare import compare
+from .streaming import (ChunkEncoding, CorruptChunkWarning, DecodedChunk, SkippedChunk, StreamReader, StreamWriter,
+                        encode_stream, read_stream)
 
 __version__ = "0.1.0"
 
@@ -43,6 +45,14 @@ __all__ = [
     "BlockEncoding",
     "BlockLayout",
     "block_stream_info",
+    "ChunkEncoding",
+    "CorruptChunkWarning",
+    "DecodedChunk",
+    "SkippedChunk",
+    "StreamReader",
+    "StreamWriter",
+    "encode_stream",
+    "read_stream",
     "decode_blocks",
     "encode_blocks",
     "FORMAT_VERSION",

@@ -4,7 +4,7 @@ The public API lives in :mod:`rec_fast`; these functions take flat, contiguous f
 arrays that the Python layer has already broadcast.
 """
 
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -148,3 +148,40 @@ def decode_blocks(data: bytes, proposal: Side, layout: Optional[BlockLayout], th
 
 def block_stream_info(data: bytes) -> dict:
     """Validate a block stream's header; return its fields (and its stored layout, if any)."""
+
+def stream_header(target_family: str, proposal_family: str, shape: List[int], method: str, seed: int,
+                  index_offset: int, processes: int) -> bytes:
+    """The header of a version-2 stream written piece by piece."""
+
+def encode_frames(
+    target: Side,
+    proposal: Side,
+    method: str,
+    seed: int,
+    index_offset: int,
+    first_element: int,
+    first_chunk: int,
+    max_steps: Optional[int],
+    threads: Optional[int],
+    processes: int,
+    chunk_size: int,
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], bytes, int]:
+    """Encode a piece of a stream (its elements ``first_element ..``) as chunk frames of at most
+    ``chunk_size`` elements; returns (samples, steps, bits, frame bytes, frames written)."""
+
+def decode_frames(header: bytes, frames: bytes, first_element: int, count: int, proposal: Side,
+                  threads: Optional[int]) -> npt.NDArray[np.float64]:
+    """Decode the frames of elements ``first_element .. first_element + count`` of the stream
+    whose header bytes are ``header``."""
+
+class StreamReader:
+    """Reads a version-2 stream chunk by chunk from a binary file (anything with ``read(n)``)."""
+
+    def __init__(self, file: Any) -> None: ...
+    def header(self) -> Dict[str, Any]:
+        """The header fields."""
+    def next_chunk(self, proposal: Side, threads: Optional[int]) -> Optional[Tuple[str, int, int, int, Any]]:
+        """None after the last chunk; ("frame", number, first, count, samples) or
+        ("corrupt", number, first, count, message)."""
+    def elements_read(self) -> int:
+        """Elements the chunks read so far cover."""
