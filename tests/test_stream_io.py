@@ -208,11 +208,16 @@ def test_writer_errors_are_clear():
     # Bad elements are named by their index in the stream.
     bad_scale = scale.copy()
     bad_scale[7] = 2.0
-    with rf.StreamWriter(io.BytesIO(), shape=10) as w:
+    out = io.BytesIO()
+    with rf.StreamWriter(out, shape=10, chunk_size=5) as w:
+        with pytest.raises(rf.RecError, match="element 7"):
+            w.write(rf.Normal(loc, bad_scale), P)
         w.write(rf.Normal(loc[:5], scale[:5]), P)
         with pytest.raises(rf.RecError, match="element 7"):
             w.write(rf.Normal(loc[5:], bad_scale[5:]), P)
         w.write(rf.Normal(loc[5:], scale[5:]), P)
+    # A failed piece writes nothing: the stream is the one-shot encoding of the good pieces.
+    assert out.getvalue() == rf.encode(rf.Normal(loc, scale), P, chunk_size=5).to_bytes()
     with pytest.raises(TypeError, match="each piece must be a"):
         rf.encode_stream([rf.Normal(0.0, 0.1)], io.BytesIO())
     with pytest.raises(TypeError, match="file must be a path or a binary file"):

@@ -193,17 +193,19 @@ class StreamWriter:
         P = _check_distribution(P, "coding distribution P")
         count = int(np.prod(_pair_shape(Q, P), dtype=object))
         families = (Q.family, P.family)
-        if self._families is None:
-            self._families = families
-            if self._shape is not None:
-                self._emit(_header(self._settings, Q.family, P.family, self._shape))
-        elif families != self._families:
+        if self._families is not None and families != self._families:
             raise RecError(f"this piece pairs a {Q.family} target with a {P.family} proposal, but the stream "
                            f"holds {self._families[0]} targets and {self._families[1]} proposals")
         if self._declared is not None and self._written + count > self._declared:
             raise RecError(f"this piece's {count} elements would exceed the stream's declared shape "
                            f"{self._shape} ({self._declared} elements, {self._written} written)")
+        # Nothing is written unless the whole piece encodes, so a failed piece can be retried.
+        header = b"" if self._families is not None or self._shape is None else _header(
+            self._settings, Q.family, P.family, self._shape)
         encoding, frames, chunks = _encode_piece(Q, P, self._settings, self._written, self._chunks)
+        self._families = families
+        if header:
+            self._emit(header)
         (self._spool or self._file).write(frames)
         self._bytes += len(frames)
         self._written += count
