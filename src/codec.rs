@@ -14,7 +14,8 @@ use crate::batch::{
     check_proposals, decode_element, decode_pairs, encode_pairs_until, encode_validated, map_elements,
     map_elements_until, validate_pairs, with_threads, Distributions, EncodeSettings, Pairs,
 };
-use crate::code::chunk::encode_chunk;
+use crate::code::chunk::{encode_chunk, CodedChunk};
+use crate::sampler::Encoded;
 use crate::code::container::v2::in_chunk;
 use crate::code::container::v2::ChunkFrame;
 use crate::code::container::{self, v1, v2, Container, Header};
@@ -114,20 +115,40 @@ pub fn encode_frames(
     results.steps.try_reserve_exact(count).map_err(allocation_failed)?;
     results.bits.try_reserve_exact(count).map_err(allocation_failed)?;
     let chunk_elements = settings.chunk_elements as usize;
-    for (offset, start) in (0..count).step_by(chunk_elements).enumerate() {
+    // Chunk k's messages are coded (one thread) while chunk k + 1 is searched (the others), so
+    // the serial coding does not cap the speed-up from more threads.
+    let search = |start: usize| {
         let length = chunk_elements.min(count - start);
         let first = first_element + start as u64;
-        let number = first_chunk + offset;
         let part = pairs.slice(start, length);
-        let encoded = map_elements_until(length, stop, |i| encode_validated(&part, settings, i, first + i as u64))?;
+        map_elements_until(length, stop, |i| encode_validated(&part, settings, i, first + i as u64)).map(|e| (start, e))
+    };
+    let code_chunk = |(start, encoded): (usize, Vec<Encoded>)| {
+        let first = first_element + start as u64;
+        let number = first_chunk + start / chunk_elements;
         let messages: Vec<_> = encoded.iter().map(|e| e.message).collect();
-        let coded = encode_chunk(code, &messages, |i| header.element_context(first + i as u64))
-            .map_err(|e| in_chunk(e, number, first, length as u64))?;
+        encode_chunk(code, &messages, |i| header.element_context(first + i as u64))
+            .map(|coded| (first, encoded, coded))
+            .map_err(|e| in_chunk(e, number, first, messages.len() as u64))
+    };
+    let mut write = |(first, encoded, coded): (u64, Vec<Encoded>, CodedChunk)| {
         v2::write_chunk_frame(out, first, &coded);
         results.samples.extend(encoded.iter().map(|e| e.sample));
         results.steps.extend(encoded.iter().map(|e| e.steps));
         results.bits.extend_from_slice(&coded.element_bits);
         results.chunks += 1;
+    };
+    let mut pending = None;
+    for start in (0..count).step_by(chunk_elements) {
+        let (coded, searched) = rayon::join(|| pending.take().map(code_chunk), || search(start));
+        // The earlier chunk's error comes first in element order.
+        if let Some(coded) = coded {
+            write(coded?);
+        }
+        pending = Some(searched?);
+    }
+    if let Some(last) = pending {
+        write(code_chunk(last)?);
     }
     Ok(results)
 }
