@@ -21,8 +21,6 @@ import time
 import warnings
 from typing import List
 
-import numpy as np
-
 
 def machine() -> str:
     model = ""

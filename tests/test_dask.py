@@ -195,6 +195,7 @@ def test_uniform_family(client):
     reference = rf.encode(rf.Uniform(low, high), rf.Normal(p_loc, 1.0), seed=3, method="gprs", chunk_size=500)
     assert data == reference.to_bytes()
     assert same_floats(rfd.decode(data, Pn).compute(scheduler=client), reference.samples)
+    assert same_floats(rfd.decode(data, rf.Normal(p_loc, 1.0)).compute(scheduler="threads"), reference.samples)
 
 
 def test_same_bytes_on_every_scheduler_and_thread_count(client):

@@ -408,9 +408,9 @@ def encode(Q: AnyDistribution, P: AnyDistribution, seed: int = 0, method: str = 
         too_large = [number for number, count in enumerate(counts) if count > _core.MAX_CHUNK_SIZE]
         if too_large:
             block = too_large[0]
-            raise RecError(f"dask block {block} holds {counts[block]} elements, but with chunk_size=None each block is one "
-                           f"container chunk of at most {_core.MAX_CHUNK_SIZE} (2**20) elements; rechunk the "
-                           f"parameters to smaller blocks along the first axis or pass chunk_size")
+            raise RecError(f"dask block {block} holds {counts[block]} elements, but with chunk_size=None each block "
+                           f"is one container chunk of at most {_core.MAX_CHUNK_SIZE} (2**20) elements; rechunk "
+                           "the parameters to smaller blocks along the first axis or pass chunk_size")
     tasks = []
     first_element = 0
     first_chunk = 0
