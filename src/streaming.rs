@@ -126,9 +126,10 @@ impl<R: Read> StreamReader<R> {
     }
 
     /// A reader of the chunk frames that follow element `first_element` of a stream with
-    /// `header`, ending after element `end_element` − 1 (for decoding part of a stream, such as
-    /// one block of a cluster's array, from its frames alone).
-    pub fn frames_of(header: Header, source: R, first_element: u64, end_element: u64) -> Result<Self> {
+    /// `header`, ending after element `end_element` − 1, the first being chunk number
+    /// `first_chunk` of the stream (for decoding part of a stream, such as one block of a
+    /// cluster's array, from its frames alone).
+    pub fn frames_of(header: Header, source: R, first_element: u64, end_element: u64, first_chunk: usize) -> Result<Self> {
         let count = header.element_count()?;
         if !(first_element <= end_element && end_element <= count) {
             return Err(RecError::InvalidParameter(format!(
@@ -140,7 +141,7 @@ impl<R: Read> StreamReader<R> {
             header,
             count: end_element,
             covered: first_element,
-            chunks: 0,
+            chunks: first_chunk,
             finished: first_element == end_element,
         })
     }

@@ -20,7 +20,6 @@ distributed = pytest.importorskip("distributed")
 
 import rec_fast as rf  # noqa: E402
 import rec_fast.dask as rfd  # noqa: E402
-from rec_fast.dask import _frame_lengths  # noqa: E402
 
 P = rf.Normal(0.0, 1.0)
 
@@ -357,13 +356,13 @@ def test_decode_errors():
 def corrupt_chunk(data: bytes, number: int, fix_checksum: bool) -> bytes:
     """The stream with chunk ``number``'s last payload byte set to 0 (invalid for a range-coded
     chunk), and its CRC recomputed or not."""
-    lengths = _frame_lengths(rf.stream_info(data)["chunks"])
-    start = len(data) - sum(lengths) + sum(lengths[:number])
-    frame = bytearray(data[start:start + lengths[number]])
+    chunk = rf.stream_info(data)["chunks"][number]
+    start, length = chunk["byte_offset"], chunk["byte_length"]
+    frame = bytearray(data[start:start + length])
     frame[-5] = 0
     if fix_checksum:
         frame[-4:] = zlib.crc32(bytes(frame[:-4])).to_bytes(4, "little")
-    return data[:start] + bytes(frame) + data[start + lengths[number]:]
+    return data[:start] + bytes(frame) + data[start + length:]
 
 
 def test_corrupt_bytes_name_the_chunk():

@@ -113,26 +113,28 @@ def test_reader_takes_a_proposal_of_the_streams_shape_without_copying(tmp_path):
         assert not np.array_equal(reader.read_all(), whole.samples)
 
 
-def varint_length(value: int) -> int:
-    return max(1, (value.bit_length() + 6) // 7)
-
-
 def corrupt_middle_chunk(data: bytes, chunk: int) -> bytes:
-    """Flips a byte in the middle of chunk `chunk`'s payload, located from the frame layout
-    of docs/format.md (frames are counted back from the end of the stream)."""
-    frames = rf.stream_info(data)["chunks"]
-    end = len(data)
-    for number in range(len(frames) - 1, chunk - 1, -1):
-        c = frames[number]
-        payload = (c["payload_bits"] + 7) // 8
-        frame = (varint_length(c["first_element"]) + varint_length(c["element_count"]) + 1
-                 + varint_length(c["model_bytes"]) + c["model_bytes"] + varint_length(c["payload_bits"])
-                 + payload + 4)
-        payload_start = end - 4 - payload
-        end -= frame
+    """Flips a byte in the middle of chunk `chunk`'s payload (the frame ends with the payload
+    and a 4-byte checksum)."""
+    frame = rf.stream_info(data)["chunks"][chunk]
+    payload = (frame["payload_bits"] + 7) // 8
     corrupted = bytearray(data)
-    corrupted[payload_start + payload // 2] ^= 0x5A
+    corrupted[frame["byte_offset"] + frame["byte_length"] - 4 - payload // 2 - 1] ^= 0x5A
     return bytes(corrupted)
+
+
+def test_stream_info_locates_every_frame():
+    loc, scale = targets(3000, seed=9)
+    data = rf.encode(rf.Normal(loc, scale), P, seed=1, chunk_size=1000).to_bytes()
+    chunks = rf.stream_info(data)["chunks"]
+    header = data[:chunks[0]["byte_offset"]]
+    assert header + b"".join(data[c["byte_offset"]:c["byte_offset"] + c["byte_length"]] for c in chunks) == data
+    for c in chunks:
+        frame = data[c["byte_offset"]:c["byte_offset"] + c["byte_length"]]
+        # The frame decodes on its own given the header (this is what a cluster's task does).
+        decoded = rf._core.decode_frames(header, frame, c["first_element"], c["element_count"], 0,
+                                         P._compact_side((c["element_count"],)), 1)
+        np.testing.assert_array_equal(decoded, rf.decode(data, P)[c["first_element"]:c["first_element"] + 1000])
 
 
 def test_a_corrupt_chunk_is_named_and_can_be_skipped():

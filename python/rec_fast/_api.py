@@ -64,7 +64,8 @@ class _Distribution:
         def flat(values: np.ndarray) -> np.ndarray:
             if values.size == 1:
                 return np.ascontiguousarray(values, dtype=np.float64).reshape(1)
-            return np.ascontiguousarray(np.broadcast_to(values, shape), dtype=np.float64).reshape(-1)
+            # Aligned as well as contiguous: arrays unpickled from a message buffer may be neither.
+            return np.require(np.broadcast_to(values, shape), np.float64, ["C", "A"]).reshape(-1)
         first, second = self._parameters()
         return self.family, flat(first), flat(second)
 
@@ -435,7 +436,9 @@ def stream_info(data: Union[bytes, bytearray, memoryview]) -> dict:
     Keys: ``format_version``, ``method``, ``target_family``, ``proposal_family``, ``seed``,
     ``index_offset``, ``method_parameter``, ``shape``, ``payload_bits`` and ``chunks``, a list
     of dicts with ``first_element``, ``element_count``, ``coding`` ("range" or "universal"),
-    ``model_bytes`` and ``payload_bits`` (a version-1 stream is one universal chunk). The
+    ``model_bytes``, ``payload_bits``, and ``byte_offset`` and ``byte_length``, where the
+    chunk's frame lies in ``data`` (a version-1 stream is one universal chunk, whose byte range
+    is its payload's). The
     messages themselves are checked by :func:`decode`.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):

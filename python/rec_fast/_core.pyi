@@ -169,10 +169,12 @@ def encode_frames(
     """Encode a piece of a stream (its elements ``first_element ..``) as chunk frames of at most
     ``chunk_size`` elements; returns (samples, steps, bits, frame bytes, frames written)."""
 
-def decode_frames(header: bytes, frames: bytes, first_element: int, count: int, proposal: Side,
+def decode_frames(header: bytes, frames: bytes, first_element: int, count: int, first_chunk: int, proposal: Side,
                   threads: Optional[int]) -> npt.NDArray[np.float64]:
     """Decode the frames of elements ``first_element .. first_element + count`` of the stream
-    whose header bytes are ``header``."""
+    whose header bytes are ``header``: ``frames`` holds exactly the whole chunk frames that
+    cover that range (it starts and ends on chunk boundaries), the first being the stream's
+    chunk number ``first_chunk`` (which errors name)."""
 
 class StreamReader:
     """Reads a version-2 stream chunk by chunk from a binary file (anything with ``read(n)``)."""

@@ -35,7 +35,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import re
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import dask
@@ -264,9 +263,6 @@ def _encode_block(target_family: str, proposal_family: str, q_first: Any, q_seco
     return frames, chunks
 
 
-_CHUNK_NUMBER = re.compile(r"^chunk (\d+)")
-
-
 def _read_frames(frames: Union[bytes, Tuple[str, int, int]]) -> bytes:
     """The frames themselves, or read from (path, first byte, end byte) of a stream file."""
     if isinstance(frames, bytes):
@@ -288,12 +284,8 @@ def _decode_block(header: bytes, frames: Union[bytes, Tuple[str, int, int]], fir
     read from the stream's file)."""
     P = _block_distribution(family, p_first, p_second, first_element, stream_shape)
     frames = _read_frames(frames)
-    try:
-        samples = _core.decode_frames(header, frames, first_element, count, P._compact_side(block_shape), threads)
-    except CorruptStreamError as error:
-        # The core numbers the frames it was given from 0; name the chunk in the whole stream.
-        message = _CHUNK_NUMBER.sub(lambda m: f"chunk {int(m.group(1)) + first_chunk}", str(error))
-        raise CorruptStreamError(message) from None
+    samples = _core.decode_frames(header, frames, first_element, count, first_chunk, P._compact_side(block_shape),
+                                  threads)
     return samples.reshape(block_shape)
 
 
@@ -435,22 +427,6 @@ def encode(Q: AnyDistribution, P: AnyDistribution, seed: int = 0, method: str = 
     return data, _decode(data, P, [count for count in counts if count], threads)
 
 
-def _varint_length(value: int) -> int:
-    length = 1
-    while value >= 0x80:
-        value >>= 7
-        length += 1
-    return length
-
-
-def _frame_lengths(chunks: List[dict]) -> List[int]:
-    """Each chunk frame's bytes, from the fields :func:`rec_fast.stream_info` reports
-    (docs/format.md, section 4)."""
-    return [_varint_length(c["first_element"]) + _varint_length(c["element_count"]) + 1
-            + _varint_length(c["model_bytes"]) + c["model_bytes"] + _varint_length(c["payload_bits"])
-            + (c["payload_bits"] + 7) // 8 + 4 for c in chunks]
-
-
 def _check_elements_per_block(chunks: Any) -> int:
     if chunks is None:
         return 1
@@ -577,8 +553,8 @@ def _decode(data: bytes, P: AnyDistribution, block_counts: List[int], threads: O
     if not block_counts:
         return da.from_array(np.empty(shape))
     chunk_counts = [c["element_count"] for c in info["chunks"]]
-    frame_lengths = _frame_lengths(info["chunks"])
-    header_length = len(data) - sum(frame_lengths)
+    frame_lengths = [c["byte_length"] for c in info["chunks"]]
+    header_length = info["chunks"][0]["byte_offset"]
     header = data[:header_length]
     row = int(np.prod(shape[1:], dtype=object)) if len(shape) > 1 else 1
     by_rows = len(shape) > 1 and all(count % row == 0 for count in block_counts)

@@ -200,6 +200,8 @@ fn container_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDi
             chunk.set_item("coding", c.coding)?;
             chunk.set_item("model_bytes", c.model_bytes)?;
             chunk.set_item("payload_bits", c.payload_bits)?;
+            chunk.set_item("byte_offset", c.byte_range.start)?;
+            chunk.set_item("byte_length", c.byte_range.end - c.byte_range.start)?;
             Ok(chunk)
         })
         .collect::<PyResult<_>>()?;

@@ -83,15 +83,18 @@ fn encode_frames<'py>(
 }
 
 /// Decodes the chunk frames of elements `first_element .. first_element + count` of a stream
-/// with header `header` (its bytes) from `frames`, against the proposals of those elements.
+/// with header `header` (its bytes) from `frames` (whole frames, the first being chunk number
+/// `first_chunk`), against the proposals of those elements.
 #[pyfunction]
-#[pyo3(signature = (header, frames, first_element, count, proposal, threads))]
+#[pyo3(signature = (header, frames, first_element, count, first_chunk, proposal, threads))]
+#[allow(clippy::too_many_arguments)]
 fn decode_frames<'py>(
     py: Python<'py>,
     header: &[u8],
     frames: &[u8],
     first_element: u64,
     count: u64,
+    first_chunk: usize,
     proposal: Side<'py>,
     threads: Option<usize>,
 ) -> PyResult<Floats<'py>> {
@@ -100,7 +103,7 @@ fn decode_frames<'py>(
         .detach(|| {
             let header = v2::header_of(header)?;
             let end = first_element.checked_add(count).ok_or_else(|| CoreError::InvalidParameter("element range overflows".into()))?;
-            let mut reader = StreamReader::frames_of(header.clone(), frames, first_element, end)?;
+            let mut reader = StreamReader::frames_of(header.clone(), frames, first_element, end, first_chunk)?;
             let mut samples = vec![0.0; count as usize];
             with_threads(threads, || {
                 while let Some(chunk) = reader.next_chunk()? {

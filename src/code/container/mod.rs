@@ -115,6 +115,9 @@ pub struct ChunkSummary {
     pub model_bytes: u64,
     /// Payload bits.
     pub payload_bits: u64,
+    /// Where its bytes lie in the stream: a version-2 chunk's whole frame (first field to
+    /// checksum), a version-1 stream's payload.
+    pub byte_range: std::ops::Range<u64>,
 }
 
 /// A validated stream's framing: its version, header and chunks.

@@ -90,9 +90,11 @@ pub fn parse(bytes: &[u8]) -> Result<Container> {
 
 /// Validates a version-1 container's framing; its payload is one chunk.
 pub fn summary(bytes: &[u8]) -> Result<StreamSummary> {
-    let (header, _, payload_bits) = parse_header(bytes)?;
+    let (header, payload, payload_bits) = parse_header(bytes)?;
     let element_count = header.element_count()?;
-    let chunk = ChunkSummary { first_element: 0, element_count, coding: "universal", model_bytes: 0, payload_bits };
+    let start = (payload.as_ptr() as usize - bytes.as_ptr() as usize) as u64;
+    let byte_range = start..start + payload.len() as u64;
+    let chunk = ChunkSummary { first_element: 0, element_count, coding: "universal", model_bytes: 0, payload_bits, byte_range };
     Ok(StreamSummary { version: 1, header, chunks: vec![chunk] })
 }
 

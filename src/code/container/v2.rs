@@ -170,6 +170,8 @@ pub struct ChunkFrame<'a> {
     pub payload: &'a [u8],
     /// Its payload length in bits.
     pub payload_bits: u64,
+    /// Where its frame lies in the bytes it was read from (first field to checksum).
+    pub byte_range: std::ops::Range<usize>,
 }
 
 impl ChunkFrame<'_> {
@@ -195,6 +197,7 @@ impl ChunkFrame<'_> {
             coding: self.coding.name(),
             model_bytes: self.model.len() as u64,
             payload_bits: self.payload_bits,
+            byte_range: self.byte_range.start as u64..self.byte_range.end as u64,
         }
     }
 }
@@ -302,7 +305,8 @@ pub(crate) fn read_chunk<'a>(
         return Err(chunk_error(corrupt!("{element_count} universal codes cannot fit in {payload_bits} payload bits")));
     }
     check_padding(payload, payload_bits).map_err(chunk_error)?;
-    Ok(ChunkFrame { number, first_element, element_count, coding, model, payload, payload_bits })
+    let byte_range = start..fields.position();
+    Ok(ChunkFrame { number, first_element, element_count, coding, model, payload, payload_bits, byte_range })
 }
 
 /// Parses and validates a whole version-2 stream, decoding every message (the decoder of
