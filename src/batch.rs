@@ -9,7 +9,7 @@
 //! elements after it are skipped.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
@@ -205,11 +205,15 @@ pub struct BatchEncoding {
 /// The most worker threads a call may ask for (pools are kept for the life of the process).
 pub const MAX_THREADS: usize = 1024;
 
-/// Rayon pools by thread count.
-type PoolCache = Mutex<Vec<(usize, Arc<ThreadPool>)>>;
+/// Idle rayon pools with their thread counts.
+type PoolCache = Mutex<Vec<(usize, ThreadPool)>>;
 
 /// Runs `run` on a rayon pool of `threads` workers (`None`: the global pool, one per core).
-/// Pools are built once per thread count and kept for the life of the process.
+///
+/// A call checks a pool of its size out of a cache and returns it afterwards, building one
+/// when none is free: concurrent calls (several Python threads, a Dask worker's tasks) each
+/// get their own pool instead of queueing on a shared one, and idle pools are kept for the
+/// life of the process.
 pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, run: F) -> Result<T> {
     static POOLS: OnceLock<PoolCache> = OnceLock::new();
     let Some(count) = threads else {
@@ -220,22 +224,21 @@ pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, ru
             "threads = {count}; threads must lie in [1, {MAX_THREADS}] or be None (all cores)"
         )));
     }
-    let pool = {
-        let mut pools = POOLS.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap_or_else(|e| e.into_inner());
-        match pools.iter().find(|(n, _)| *n == count) {
-            Some((_, pool)) => Arc::clone(pool),
-            None => {
-                let pool = ThreadPoolBuilder::new()
-                    .num_threads(count)
-                    .build()
-                    .map_err(|e| RecError::InvalidParameter(format!("cannot start {count} threads: {e}")))?;
-                let pool = Arc::new(pool);
-                pools.push((count, Arc::clone(&pool)));
-                pool
-            }
-        }
+    let cache = POOLS.get_or_init(|| Mutex::new(Vec::new()));
+    let free = {
+        let mut pools = cache.lock().unwrap_or_else(|e| e.into_inner());
+        pools.iter().position(|(n, _)| *n == count).map(|i| pools.swap_remove(i).1)
     };
-    Ok(pool.install(run))
+    let pool = match free {
+        Some(pool) => pool,
+        None => ThreadPoolBuilder::new()
+            .num_threads(count)
+            .build()
+            .map_err(|e| RecError::InvalidParameter(format!("cannot start {count} threads: {e}")))?,
+    };
+    let result = pool.install(run);
+    cache.lock().unwrap_or_else(|e| e.into_inner()).push((count, pool));
+    Ok(result)
 }
 
 /// Runs `work(i)` for every element in parallel on the current pool; the lowest-index error wins.

@@ -81,6 +81,14 @@ impl OwnedFrame {
     }
 }
 
+/// A frame's bytes as read, before validation.
+#[derive(Debug)]
+struct RawFrame {
+    bytes: Vec<u8>,
+    stored_first: u64,
+    declared: u64,
+}
+
 /// Reads a version-2 stream chunk by chunk from `R`.
 pub struct StreamReader<R: Read> {
     source: R,
@@ -89,6 +97,8 @@ pub struct StreamReader<R: Read> {
     covered: u64,
     chunks: usize,
     finished: bool,
+    /// A frame read ahead to find where a corrupt chunk ends.
+    pending: Option<RawFrame>,
 }
 
 impl<R: Read> StreamReader<R> {
@@ -100,11 +110,13 @@ impl<R: Read> StreamReader<R> {
         if bytes[..4] != MAGIC {
             return Err(corrupt!("not a rec_fast stream (magic bytes {:02x?})", &bytes[..4]));
         }
-        if bytes[4] != 2 {
-            return Err(corrupt!(
-                "format version {} cannot be read chunk by chunk (only version 2 has chunks); decode it whole",
-                bytes[4]
+        if bytes[4] == 1 {
+            return Err(RecError::InvalidParameter(
+                "a format version 1 stream cannot be read chunk by chunk (only version 2 has chunks); decode it whole".into(),
             ));
+        }
+        if bytes[4] != 2 {
+            return Err(corrupt!("unsupported format version {}; this build reads versions 1 and 2", bytes[4]));
         }
         // method, families, flags; seed, index offset, method parameter; dimensions; extents.
         read_exact_into(&mut source, &mut bytes, 4, "header")?;
@@ -122,7 +134,11 @@ impl<R: Read> StreamReader<R> {
         read_exact_into(&mut source, &mut bytes, 4, "header checksum")?;
         let header = v2::read_header(&mut Fields::new(&bytes), &bytes)?;
         let count = header.element_count()?;
-        Ok(StreamReader { source, header, count, covered: 0, chunks: 0, finished: count == 0 })
+        let mut reader = StreamReader { source, header, count, covered: 0, chunks: 0, finished: count == 0, pending: None };
+        if reader.finished {
+            reader.check_end()?;
+        }
+        Ok(reader)
     }
 
     /// A reader of the chunk frames that follow element `first_element` of a stream with
@@ -143,6 +159,7 @@ impl<R: Read> StreamReader<R> {
             covered: first_element,
             chunks: first_chunk,
             finished: first_element == end_element,
+            pending: None,
         })
     }
 
@@ -156,31 +173,101 @@ impl<R: Read> StreamReader<R> {
         self.covered
     }
 
+    /// The source the stream is read from.
+    pub fn source_mut(&mut self) -> &mut R {
+        &mut self.source
+    }
+
     /// The next chunk, or `None` after the last one. Errors end the stream: bytes after the
     /// declared elements, bytes ending before them, or a frame that cannot be located.
+    ///
+    /// A corrupt chunk's element count is not trusted: its range ends where the next frame,
+    /// read ahead, says it starts when that frame's checksum holds (else at the count it
+    /// declares, clamped to the elements left), so a damaged count field costs only its chunk.
     pub fn next_chunk(&mut self) -> Result<Option<ChunkRead>> {
         if self.finished {
             return Ok(None);
         }
         let number = self.chunks;
         let (first, remaining) = (self.covered, self.count - self.covered);
+        let raw = match self.pending.take() {
+            Some(raw) => raw,
+            None => self.read_raw_frame()?.ok_or_else(|| {
+                corrupt!("truncated stream: its chunks cover {first} of the {} elements", self.count)
+            })?,
+        };
+        let owned = OwnedFrame {
+            number,
+            first_element: first,
+            element_count: raw.declared.min(remaining),
+            bytes: raw.bytes,
+            remaining,
+        };
+        let chunk = match owned.frame() {
+            Ok(_) => ChunkRead::Frame(owned),
+            // A frame whose checksum holds is as its writer wrote it: if it still fails (it
+            // starts elsewhere, say), the stream is not one rec_fast wrote or it lost frames.
+            Err(error) if checksum_holds(&owned.bytes) => return Err(error),
+            Err(error) => {
+                let next = self.read_raw_frame()?;
+                let end = match &next {
+                    None => self.count,
+                    Some(next) if checksum_holds(&next.bytes) && next.stored_first > first && next.stored_first <= self.count => {
+                        next.stored_first
+                    }
+                    Some(_) => first + owned.element_count,
+                };
+                self.pending = next;
+                ChunkRead::Corrupt { number, first_element: first, element_count: end - first, error }
+            }
+        };
+        let element_count = match &chunk {
+            ChunkRead::Frame(owned) => owned.element_count,
+            ChunkRead::Corrupt { element_count, .. } => *element_count,
+        };
+        self.chunks += 1;
+        self.covered += element_count;
+        if self.covered == self.count {
+            self.finished = true;
+            if self.pending.is_some() {
+                return Err(self.trailing_bytes());
+            }
+            self.check_end()?;
+        }
+        Ok(Some(chunk))
+    }
+
+    /// The next frame's bytes with its stored first element and declared count, `None` when
+    /// the bytes end before it; every length is bounded before what it declares is read.
+    fn read_raw_frame(&mut self) -> Result<Option<RawFrame>> {
+        let (number, first) = (self.chunks + usize::from(self.pending.is_some()), self.covered);
         let located = |e: RecError| match e {
             RecError::CorruptStream(m) => RecError::CorruptStream(format!("chunk {number} (from element {first}): {m}")),
             other => other,
         };
         let mut bytes = Vec::new();
-        let stored_first = read_varint_into(&mut self.source, &mut bytes, "chunk's first element").map_err(located)?;
-        let declared = read_varint_into(&mut self.source, &mut bytes, "chunk's element count").map_err(located)?;
+        let mut probe = [0u8; 1];
+        loop {
+            match self.source.read(&mut probe) {
+                Ok(0) => return Ok(None),
+                Ok(_) => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(e)),
+            }
+        }
+        let mut source = probe.chain(&mut self.source);
+        let stored_first = read_varint_into(&mut source, &mut bytes, "chunk's first element").map_err(located)?;
+        let declared = read_varint_into(&mut source, &mut bytes, "chunk's element count").map_err(located)?;
         if declared == 0 || declared > MAX_CHUNK_ELEMENTS {
             return Err(located(corrupt!("the chunk declares {declared} elements (1 … {MAX_CHUNK_ELEMENTS} allowed)")));
         }
-        read_exact_into(&mut self.source, &mut bytes, 1, "chunk coding").map_err(located)?;
-        let model_length = read_varint_into(&mut self.source, &mut bytes, "model length").map_err(located)?;
+        read_exact_into(&mut source, &mut bytes, 1, "chunk coding").map_err(located)?;
+        let model_length = read_varint_into(&mut source, &mut bytes, "model length").map_err(located)?;
         if model_length > MAX_MODEL_BYTES {
             return Err(located(corrupt!("the chunk declares a {model_length}-byte model (at most {MAX_MODEL_BYTES})")));
         }
-        read_exact_into(&mut self.source, &mut bytes, model_length as usize, "model").map_err(located)?;
-        let payload_bits = read_varint_into(&mut self.source, &mut bytes, "payload length").map_err(located)?;
+        read_exact_into(&mut source, &mut bytes, model_length as usize, "model").map_err(located)?;
+        let payload_bits = read_varint_into(&mut source, &mut bytes, "payload length").map_err(located)?;
         let payload_bytes = payload_bits.div_ceil(8);
         if payload_bytes > declared * MAX_PAYLOAD_BYTES_PER_ELEMENT + 64 {
             return Err(located(corrupt!(
@@ -188,22 +275,13 @@ impl<R: Read> StreamReader<R> {
                  (at most {MAX_PAYLOAD_BYTES_PER_ELEMENT} per element)"
             )));
         }
-        read_exact_into(&mut self.source, &mut bytes, payload_bytes as usize, "payload").map_err(located)?;
-        read_exact_into(&mut self.source, &mut bytes, 4, "chunk checksum").map_err(located)?;
-        let element_count = declared.min(remaining);
-        self.chunks += 1;
-        self.covered += element_count;
-        self.finished = self.covered == self.count;
-        if self.finished {
-            self.check_end()?;
-        }
-        let owned = OwnedFrame { number, first_element: first, element_count, bytes, remaining };
-        Ok(Some(match owned.frame() {
-            Ok(_) => ChunkRead::Frame(owned),
-            // A frame whose checksum holds but which starts elsewhere is a stream out of order.
-            Err(error) if stored_first != first && checksum_holds(&owned.bytes) => return Err(error),
-            Err(error) => ChunkRead::Corrupt { number, first_element: first, element_count, error },
-        }))
+        read_exact_into(&mut source, &mut bytes, payload_bytes as usize, "payload").map_err(located)?;
+        read_exact_into(&mut source, &mut bytes, 4, "chunk checksum").map_err(located)?;
+        Ok(Some(RawFrame { bytes, stored_first, declared }))
+    }
+
+    fn trailing_bytes(&self) -> RecError {
+        corrupt!("trailing bytes after the last chunk: the chunks already cover all {} elements", self.count)
     }
 
     /// After the last declared element, the bytes must end.
@@ -212,12 +290,7 @@ impl<R: Read> StreamReader<R> {
         loop {
             match self.source.read(&mut extra) {
                 Ok(0) => return Ok(()),
-                Ok(_) => {
-                    return Err(corrupt!(
-                        "trailing bytes after the last chunk: the chunks already cover all {} elements",
-                        self.count
-                    ))
-                }
+                Ok(_) => return Err(self.trailing_bytes()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(read_error(e)),
             }

@@ -190,8 +190,84 @@ def test_every_single_byte_change_raises_or_is_reported_as_skipped():
 
 def test_version_1_streams_are_refused_with_a_pointer_to_decode():
     data = rf.encode(rf.Normal(0.5, 0.1), P, format_version=1).to_bytes()
-    with pytest.raises(rf.CorruptStreamError, match="version 1 cannot be read chunk by chunk"):
+    with pytest.raises(rf.RecError, match="version 1 stream cannot be read chunk by chunk.*decode it whole") as error:
         rf.read_stream(io.BytesIO(data), P)
+    assert not isinstance(error.value, rf.CorruptStreamError)
+
+
+def test_a_damaged_count_field_costs_only_its_chunk():
+    loc, scale = targets(1000, seed=10)
+    data = rf.encode(rf.Normal(loc, scale), P, seed=2, chunk_size=100).to_bytes()
+    whole = rf.decode(data, P)
+    frame = rf.stream_info(data)["chunks"][3]
+    bad = bytearray(data)
+    bad[frame["byte_offset"] + 2] ^= 0x01  # chunk 3's count: first element 300 is a 2-byte varint
+    reader = rf.read_stream(io.BytesIO(bytes(bad)), P, skip_corrupt=True)
+    with pytest.warns(rf.CorruptChunkWarning):
+        chunks = list(reader)
+    assert [(s.number, s.start, s.stop) for s in reader.skipped] == [(3, 300, 400)]
+    assert [c.start for c in chunks] == [0, 100, 200, 400, 500, 600, 700, 800, 900]
+    for c in chunks:
+        np.testing.assert_array_equal(c.samples, whole[c.start:c.stop])
+
+
+def test_bytes_after_an_empty_stream_are_an_error():
+    data = rf.encode(rf.Normal(np.zeros(0), 0.5), P).to_bytes()
+    assert list(rf.read_stream(io.BytesIO(data), P)) == []
+    with pytest.raises(rf.CorruptStreamError, match="trailing bytes"):
+        rf.read_stream(io.BytesIO(data + b"\0junk"), P)
+
+
+class Trickle(io.RawIOBase):
+    """A raw file that reads and writes at most a few bytes per call, reads as bytearray, and
+    can raise from read."""
+
+    def __init__(self, data: bytes = b"", step: int = 3, fail_after: int | None = None):
+        self.data, self.position, self.step, self.fail_after, self.calls = bytearray(data), 0, step, fail_after, 0
+        self.written = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytearray:
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise KeyboardInterrupt
+        size = self.step if size < 0 else min(size, self.step)
+        block = self.data[self.position:self.position + size]
+        self.position += len(block)
+        return block
+
+    def write(self, data) -> int:
+        count = min(len(data), self.step)
+        self.written += bytes(data[:count])
+        return count
+
+
+def test_short_reads_short_writes_and_exceptions_of_raw_files():
+    loc, scale = targets(500, seed=11)
+    whole = rf.encode(rf.Normal(loc, scale), P, seed=4, chunk_size=128)
+    raw = Trickle(step=7)
+    with rf.StreamWriter(raw, shape=500, seed=4, chunk_size=128) as writer:
+        writer.write(rf.Normal(loc, scale), P)
+    assert bytes(raw.written) == whole.to_bytes()
+    reader = rf.read_stream(Trickle(whole.to_bytes(), step=5), P)
+    np.testing.assert_array_equal(reader.read_all(), whole.samples)
+    with pytest.raises(KeyboardInterrupt):
+        list(rf.read_stream(Trickle(whole.to_bytes(), step=5, fail_after=40), P))
+
+
+def test_concurrent_calls_with_one_thread_each_give_the_same_results():
+    import concurrent.futures
+
+    loc, scale = targets(20000, seed=12)
+    expected = rf.encode(rf.Normal(loc, scale), P, seed=5, threads=1).to_bytes()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: rf.encode(rf.Normal(loc, scale), P, seed=5, threads=1).to_bytes(), range(4)))
+    assert results == [expected] * 4
 
 
 def test_writer_errors_are_clear():

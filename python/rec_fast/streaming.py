@@ -14,7 +14,6 @@ row-major order); element i is encoded on stream index ``index_offset + i``, as 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import warnings
 from typing import IO, Any, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
@@ -135,6 +134,18 @@ def _open(file: PathOrFile, mode: str) -> Tuple[IO[bytes], bool]:
     return file, False
 
 
+def _write_all(file: IO[bytes], data: bytes) -> None:
+    """Write every byte: a raw (unbuffered) file may write fewer than asked, or none (None)."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        if written is None:
+            continue
+        if written <= 0:
+            raise OSError(f"{type(file).__name__}.write wrote {written} of {len(view)} bytes")
+        view = view[written:]
+
+
 class StreamWriter:
     """Writes a version-2 stream piece by piece to a path or a binary file.
 
@@ -184,9 +195,11 @@ class StreamWriter:
     def write(self, Q: Distribution, P: Distribution) -> ChunkEncoding:
         """Encode the next piece: one sample of each target Q[i] against P[i] (their shapes
         broadcast; the piece's elements follow the ones written before, in row-major order).
-        Returns the piece's samples, steps and bits. Raises :class:`RecError` for bad targets
-        (naming the element's index in the stream), a family that differs from the first
-        piece's, or more elements than the declared shape holds."""
+        Returns the piece's samples, steps and bits. Raises :class:`RecError` for a pair that
+        cannot be coded (an unbounded ratio, say: naming the element's index in the stream), a
+        family that differs from the first piece's, or more elements than the declared shape
+        holds; a bad parameter value is rejected earlier, by the distribution's constructor,
+        which names its index in the piece's arrays. A failed piece writes nothing."""
         if self._closed:
             raise RecError("the stream writer is closed")
         Q = _check_distribution(Q, "target Q")
@@ -203,17 +216,17 @@ class StreamWriter:
         header = b"" if self._families is not None or self._shape is None else _header(
             self._settings, Q.family, P.family, self._shape)
         encoding, frames, chunks = _encode_piece(Q, P, self._settings, self._written, self._chunks)
-        self._families = families
         if header:
             self._emit(header)
-        (self._spool or self._file).write(frames)
+        self._families = families
+        _write_all(self._spool or self._file, frames)
         self._bytes += len(frames)
         self._written += count
         self._chunks += chunks
         return encoding
 
     def _emit(self, data: bytes) -> None:
-        self._file.write(data)
+        _write_all(self._file, data)
         self._bytes += len(data)
 
     def close(self) -> None:
@@ -235,7 +248,11 @@ class StreamWriter:
                 header = _header(self._settings, *self._families, (self._written,))
                 self._emit(header)
                 self._spool.seek(0)
-                shutil.copyfileobj(self._spool, self._file, 1 << 20)
+                while True:
+                    block = self._spool.read(1 << 20)
+                    if not block:
+                        break
+                    _write_all(self._file, block)
         finally:
             if self._spool is not None:
                 self._spool.close()
@@ -328,6 +345,8 @@ class StreamReader:
         while True:
             chunk = self._reader.next_chunk(self._side, self._threads)
             if chunk is None:
+                # A file opened by path is closed once the stream is read to its end.
+                self.close()
                 return
             kind, number, start, count, value = chunk
             if kind == "frame":

@@ -2,6 +2,7 @@
 //! `encode_frames`, `decode_frames` and `StreamReader` (over a Python binary file).
 
 use std::io::{BufReader, Read};
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::AtomicBool;
 
 use numpy::{IntoPyArray, PyArray1};
@@ -104,7 +105,13 @@ fn decode_frames<'py>(
             let header = v2::header_of(header)?;
             let end = first_element.checked_add(count).ok_or_else(|| CoreError::InvalidParameter("element range overflows".into()))?;
             let mut reader = StreamReader::frames_of(header.clone(), frames, first_element, end, first_chunk)?;
-            let mut samples = vec![0.0; count as usize];
+            let count = count as usize;
+            proposal.check_length(count, "proposal")?;
+            let mut samples = Vec::new();
+            samples.try_reserve_exact(count).map_err(|_| {
+                CoreError::InvalidParameter(format!("cannot allocate the {count} samples asked for"))
+            })?;
+            samples.resize(count, 0.0);
             with_threads(threads, || {
                 while let Some(chunk) = reader.next_chunk()? {
                     let (owned, start) = match chunk {
@@ -124,22 +131,41 @@ fn decode_frames<'py>(
     Ok(samples.into_pyarray(py))
 }
 
-/// A Python binary file read through its `read` method, for the core's reader.
-struct PythonFile(Py<PyAny>);
+/// A Python binary file read through its `read` method, for the core's reader. An exception
+/// raised by `read` is kept and re-raised as it is (KeyboardInterrupt stays KeyboardInterrupt).
+struct PythonFile {
+    file: Py<PyAny>,
+    error: ReadError,
+}
+
+/// Where a [`PythonFile`] leaves the exception of a failed read for the binding to raise.
+type ReadError = Arc<Mutex<Option<PyErr>>>;
 
 impl Read for PythonFile {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        Python::attach(|py| {
-            let data = self.0.call_method1(py, "read", (buffer.len(),))?;
-            let data = data.bind(py);
-            let bytes: &[u8] = data.cast::<PyBytes>().map_err(PyErr::from)?.as_bytes();
-            if bytes.len() > buffer.len() {
-                return Err(pyo3::exceptions::PyValueError::new_err("file.read returned more bytes than asked for"));
+        let result = Python::attach(|py| {
+            let data = self.file.bind(py).call_method1("read", (buffer.len(),))?;
+            // bytes as they are; bytearray, memoryview and other buffers through bytes().
+            let data = match data.cast_into::<PyBytes>() {
+                Ok(bytes) => bytes,
+                Err(other) => py.get_type::<PyBytes>().call1((other.into_inner(),))?.cast_into::<PyBytes>()?,
+            };
+            let data = data.as_bytes();
+            if data.len() > buffer.len() {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "file.read({}) returned {} bytes",
+                    buffer.len(),
+                    data.len()
+                )));
             }
-            buffer[..bytes.len()].copy_from_slice(bytes);
-            Ok(bytes.len())
+            buffer[..data.len()].copy_from_slice(data);
+            Ok(data.len())
+        });
+        result.map_err(|error| {
+            let message = error.to_string();
+            *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error);
+            std::io::Error::other(message)
         })
-        .map_err(|e: PyErr| std::io::Error::other(e.to_string()))
     }
 }
 
@@ -147,6 +173,12 @@ impl Read for PythonFile {
 #[pyclass(name = "StreamReader", module = "rec_fast._core")]
 pub struct PyStreamReader {
     reader: StreamReader<BufReader<PythonFile>>,
+    read_error: ReadError,
+}
+
+/// The Python exception a read raised, if the core's error came from one.
+fn raised(read_error: &ReadError, error: CoreError) -> PyErr {
+    read_error.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_else(|| to_python_error(error))
 }
 
 #[pymethods]
@@ -154,8 +186,10 @@ impl PyStreamReader {
     /// Reads and validates the header of the stream in `file` (with a `read(n)` method).
     #[new]
     fn new(file: Py<PyAny>) -> PyResult<Self> {
-        let source = BufReader::with_capacity(1 << 20, PythonFile(file));
-        Ok(PyStreamReader { reader: StreamReader::new(source).map_err(to_python_error)? })
+        let read_error = ReadError::default();
+        let source = BufReader::with_capacity(1 << 20, PythonFile { file, error: Arc::clone(&read_error) });
+        let reader = StreamReader::new(source).map_err(|e| raised(&read_error, e))?;
+        Ok(PyStreamReader { reader, read_error })
     }
 
     /// The header fields as a dict.
@@ -171,7 +205,7 @@ impl PyStreamReader {
         let count = self.reader.header().element_count().map_err(to_python_error)? as usize;
         proposal.check_length(count, "proposal").map_err(to_python_error)?;
         // Reading calls back into Python (the file), so it runs with the GIL held.
-        let Some(chunk) = self.reader.next_chunk().map_err(to_python_error)? else {
+        let Some(chunk) = self.reader.next_chunk().map_err(|e| raised(&self.read_error, e))? else {
             return Ok(None);
         };
         let header = self.reader.header();
