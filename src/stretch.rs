@@ -35,9 +35,43 @@
 //! times of one search only grow, so the anchor only moves forward. The decisions are exactly
 //! those of the accurate σ⁻¹; only the work changes.
 
+use std::cell::Cell;
+
 use crate::error::{RecError, Result};
 use crate::math::integrate_adaptive;
 use crate::ratio::{DensityRatio, SupportFloor};
+
+/// Work done by the stretch searches of one thread, for profiling the encoders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchCounters {
+    /// Decisions asked of searches (`accepts` and `would_accept`).
+    pub decisions: u64,
+    /// Decisions that needed the quadrature of σ.
+    pub quadratures: u64,
+    /// Evaluations of the quadrature's integrand K (searches, σ and σ⁻¹ alike).
+    pub integrand_evaluations: u64,
+}
+
+thread_local! {
+    static COUNTERS: Cell<SearchCounters> = const {
+        Cell::new(SearchCounters { decisions: 0, quadratures: 0, integrand_evaluations: 0 })
+    };
+}
+
+/// Adds `change` to this thread's counters (a few cycles: no atomics, no locks).
+#[inline(always)]
+fn count(change: impl FnOnce(&mut SearchCounters)) {
+    COUNTERS.with(|cell| {
+        let mut counters = cell.get();
+        change(&mut counters);
+        cell.set(counters);
+    });
+}
+
+/// This thread's counters since the last call, which resets them.
+pub fn take_counters() -> SearchCounters {
+    COUNTERS.with(|cell| cell.replace(SearchCounters::default()))
+}
 
 /// Relative tolerance on the summed |Kronrod − Gauss| estimates of a search's decisions.
 /// The estimate bounds the 10-point Gauss error; the 21-point Kronrod value returned is
@@ -150,6 +184,7 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
     fn integrand(&self, y: f64) -> f64 {
         // y = 0 is s = ∞ (h = 0) for α > 1, where the height test below returns 0; for α = 1,
         // y ranges over the whole line.
+        count(|c| c.integrand_evaluations += 1);
         let deficit = self.substitution.deficit_of_y(y);
         let height = libm::exp(self.log_max_ratio - deficit);
         if height == 0.0 {
@@ -361,6 +396,7 @@ impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
 
     /// The decision, and the new anchor when the quadrature produced one.
     fn decide(&self, time: f64, deficit: f64) -> Result<(bool, Option<Anchor>)> {
+        count(|c| c.decisions += 1);
         let anchor = &self.anchor;
         let max_ratio = self.stretch.max_ratio;
         let height = max_ratio * libm::exp(-deficit);
@@ -393,6 +429,7 @@ impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
             // curve is already higher, and the anchor must never move backwards.
             return Ok((false, None));
         }
+        count(|c| c.quadratures += 1);
         let stretched = anchor.time + self.stretch.increment(anchor.deficit, deficit, SEARCH_TOLERANCE)?;
         if stretched >= time {
             return Ok((true, None));
