@@ -1,6 +1,7 @@
 //! Encoder against decoder throughput, per method and workload, on one thread.
 //!
-//! `cargo run --release --example encoder_profile [-- --scale F] [--methods a,b] [--workloads a,b]`
+//! `cargo run --release --example encoder_profile [-- --scale F] [--methods a,b] [--workloads a,b]
+//! [--encode-only SECONDS]` (the last: encode only, repeatedly, under a profiler)
 //!
 //! Workloads (targets drawn with a fixed SplitMix64 stream, so every run codes the same pairs):
 //! * `demo`: N(μ, s²) against N(0, 1) with ln s ~ U(ln 0.03, ln 0.12) and μ ~ N(0, 0.7²), the
@@ -11,9 +12,10 @@
 //! * `unif-normal`: U(c − w/2, c + w/2) against N(0, 1), c ~ 0.3 + |N(0, 0.7²)|,
 //!   ln w ~ U(ln 0.05, ln 0.5).
 //!
-//! Columns: encode and decode elements per second on a one-thread pool (decode: best of
-//! several runs), their ratio, the encoder's mean steps (arrivals or nodes examined) per
-//! element, the stretch searches' decisions, quadratures and integrand evaluations per element
+//! Columns: encode and decode elements per second on a one-thread pool (each the best of the
+//! runs that fit in about a second), their ratio, the encoder's mean steps (arrivals or nodes examined) per
+//! element, the stretch searches' decisions, knot evaluations of g and w_P (0 before the
+//! bracketing searches), quadratures and integrand evaluations per element
 //! ([`rec_fast::stretch::take_counters`]), encode ns per step, encode elements per second on two
 //! threads and its speed-up, and a checksum of the samples and messages (equal checksums:
 //! bit-identical encodings).
@@ -172,46 +174,53 @@ struct Row {
     elements: usize,
 }
 
+/// The shortest of the runs of `run` that fit in about a second (at least `least` runs): the
+/// virtual machine's timing is noisy.
+fn best_seconds(least: usize, mut run: impl FnMut()) -> f64 {
+    let (mut best, mut spent, mut runs) = (f64::INFINITY, 0.0, 0);
+    while runs < least || spent < 1.0 {
+        let start = Instant::now();
+        run();
+        let seconds = start.elapsed().as_secs_f64();
+        best = best.min(seconds);
+        spent += seconds;
+        runs += 1;
+    }
+    best
+}
+
 fn measure(method: Method, workload: &Workload) -> Row {
     let pairs = workload.pairs();
     let count = workload.len();
     let mut settings = EncodeSettings::new(method, 11);
     settings.threads = Some(1);
     with_threads(Some(1), take_counters).unwrap();
-    let start = Instant::now();
     let encoding = encode_pairs(&pairs, &settings).expect("encode");
-    let encode_seconds = start.elapsed().as_secs_f64();
     let counters = with_threads(Some(1), take_counters).unwrap();
+    let encode_seconds = best_seconds(1, || {
+        encode_pairs(&pairs, &settings).expect("encode");
+    });
 
     let header = settings.header(workload.target_family, workload.proposal_family, vec![count as u64]);
     let proposal = workload.proposal();
-    let mut decode_seconds = f64::INFINITY;
-    let mut spent = 0.0;
-    for round in 0..20 {
-        let start = Instant::now();
-        let decoded = decode_pairs(&header, &encoding.messages, &proposal, Some(1)).expect("decode");
-        let seconds = start.elapsed().as_secs_f64();
-        if round == 0 {
-            assert!(
-                decoded.iter().zip(&encoding.samples).all(|(a, b)| a.to_bits() == b.to_bits()),
-                "{} {}: decode differs from encode",
-                method.name(),
-                workload.name
-            );
-        }
-        decode_seconds = decode_seconds.min(seconds);
-        spent += seconds;
-        if spent > 0.5 && round >= 2 {
-            break;
-        }
-    }
+    let decoded = decode_pairs(&header, &encoding.messages, &proposal, Some(1)).expect("decode");
+    assert!(
+        decoded.iter().zip(&encoding.samples).all(|(a, b)| a.to_bits() == b.to_bits()),
+        "{} {}: decode differs from encode",
+        method.name(),
+        workload.name
+    );
+    let decode_seconds = best_seconds(3, || {
+        decode_pairs(&header, &encoding.messages, &proposal, Some(1)).expect("decode");
+    });
 
-    settings.threads = Some(2);
-    with_threads(Some(2), || ()).unwrap(); // the pool is built outside the timing
-    let start = Instant::now();
-    let two = encode_pairs(&pairs, &settings).expect("encode on two threads");
-    let two_seconds = start.elapsed().as_secs_f64();
+    let mut two_threads = settings;
+    two_threads.threads = Some(2);
+    let two = encode_pairs(&pairs, &two_threads).expect("encode on two threads");
     assert_eq!(two.samples, encoding.samples, "the thread count changed the samples");
+    let two_seconds = best_seconds(1, || {
+        encode_pairs(&pairs, &two_threads).expect("encode on two threads");
+    });
 
     Row {
         encode_rate: count as f64 / encode_seconds,
@@ -233,6 +242,8 @@ fn main() {
         |list| list.split(',').map(|name| Method::from_name(name).expect("method name")).collect(),
     );
     let selected = option("--workloads");
+    // `--encode-only SECONDS`: only encode, repeatedly, for a profiler (perf, callgrind).
+    let encode_only: Option<f64> = option("--encode-only").map(|s| s.parse().expect("--encode-only SECONDS"));
     let size = |n: f64| ((n * scale) as usize).max(100);
     let workloads = vec![
         demo(size(300_000.0)),
@@ -244,8 +255,8 @@ fn main() {
     ];
     println!("encoder_profile: one-thread pool (two-thread column: a two-thread pool), {} CPUs visible", num_cpus());
     println!(
-        "{:<12} {:<12} {:>8} {:>11} {:>11} {:>7} {:>8} {:>8} {:>7} {:>8} {:>8} {:>11} {:>6}  {:<16}",
-        "method", "workload", "elements", "encode/s", "decode/s", "ratio", "steps", "decide", "quads", "K-evals",
+        "{:<12} {:<12} {:>8} {:>11} {:>11} {:>7} {:>8} {:>8} {:>7} {:>7} {:>8} {:>8} {:>11} {:>6}  {:<16}",
+        "method", "workload", "elements", "encode/s", "decode/s", "ratio", "steps", "decide", "knots", "quads", "K-evals",
         "ns/step", "encode/s 2T", "2T×", "checksum"
     );
     for method in &methods {
@@ -259,10 +270,22 @@ fn main() {
                 (Method::Gprs, _) => workload.truncated(size(20_000.0)),
                 _ => workload.truncated(usize::MAX),
             };
+            if let Some(seconds) = encode_only {
+                let mut settings = EncodeSettings::new(*method, 11);
+                settings.threads = Some(1);
+                let (start, mut runs) = (Instant::now(), 0);
+                while runs == 0 || start.elapsed().as_secs_f64() < seconds {
+                    encode_pairs(&workload.pairs(), &settings).expect("encode");
+                    runs += 1;
+                }
+                let rate = (runs * workload.len()) as f64 / start.elapsed().as_secs_f64();
+                println!("{:<12} {:<12} encoded {runs} × {} elements, {rate:.0}/s", method.name(), workload.name, workload.len());
+                continue;
+            }
             let row = measure(*method, &workload);
             let per = |value: u64| value as f64 / row.elements as f64;
             println!(
-                "{:<12} {:<12} {:>8} {:>11.0} {:>11.0} {:>7.2} {:>8.2} {:>8.2} {:>7.3} {:>8.1} {:>8.1} {:>11.0} {:>6.2}  {:016x}",
+                "{:<12} {:<12} {:>8} {:>11.0} {:>11.0} {:>7.2} {:>8.2} {:>8.2} {:>7.3} {:>7.3} {:>8.1} {:>8.1} {:>11.0} {:>6.2}  {:016x}",
                 method.name(),
                 workload.name,
                 row.elements,
@@ -271,6 +294,7 @@ fn main() {
                 row.decode_rate / row.encode_rate,
                 row.steps,
                 per(row.counters.decisions),
+                per(row.counters.knot_evaluations),
                 per(row.counters.quadratures),
                 per(row.counters.integrand_evaluations),
                 1e9 / (row.encode_rate * row.steps),
