@@ -144,6 +144,12 @@ impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
         Ok(accepted)
     }
 
+    /// (t₀, s₀): every arrival at a time ≥ t₀ whose deficit exceeds s₀ is rejected (∞, ∞ while
+    /// no such level is known). It only rises as the search learns.
+    pub fn rejection_level(&self) -> (f64, f64) {
+        (self.reject_time, self.reject_deficit)
+    }
+
     /// The same decision as [`accepts`](Self::accepts), for pruning checks (the dyadic search
     /// asks it of a child's best ratio at the child's time).
     pub fn would_accept(&mut self, time: f64, deficit: f64) -> Result<bool> {
