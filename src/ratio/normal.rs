@@ -3,7 +3,7 @@
 use super::{DensityRatio, SuperlevelMasses, SupportFloor, MAX_LOG_RATIO};
 use crate::distribution::{Normal, TailInterval, TailPoint};
 use crate::error::{Number, RecError, Result};
-use crate::math::{normal_cdf, normal_ln_pdf, normal_mass_around, normal_sf, symmetric_density_sum, LEGENDRE_8_NODES};
+use crate::math::{normal_cdf, normal_ln_pdf, normal_mass_around, normal_sf, symmetric_density_sums, LEGENDRE_8_NODES};
 
 /// The ratio of two normals Q = N(c, e²) over P = N(a, b²).
 ///
@@ -100,14 +100,12 @@ impl NormalRatio {
     fn narrow_masses(&self, deficit: f64, half_width: f64, height: f64) -> SuperlevelMasses {
         let mode = self.standardized_mode;
         let density_at_mode = libm::exp(normal_ln_pdf(mode));
-        let proposal = half_width * density_at_mode * symmetric_density_sum(mode, half_width, |_| 1.0);
-        let gap = height
-            * half_width
-            * density_at_mode
-            * symmetric_density_sum(mode, half_width, |k| {
-                let node = LEGENDRE_8_NODES[k];
-                libm::expm1(deficit * (1.0 - node * node))
-            });
+        let (plain, weighted) = symmetric_density_sums(mode, half_width, |k| {
+            let node = LEGENDRE_8_NODES[k];
+            libm::expm1(deficit * (1.0 - node * node))
+        });
+        let proposal = half_width * density_at_mode * plain;
+        let gap = height * half_width * density_at_mode * weighted;
         SuperlevelMasses { proposal, target: gap + height * proposal, gap }
     }
 }
