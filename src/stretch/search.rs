@@ -21,8 +21,13 @@
 //! back to the Gauss–Kronrod quadrature of σ at [`SEARCH_TOLERANCE`], so every decision is the
 //! one of the accurate σ outside the quadrature's own tolerance band.
 //!
-//! The knots and caps are facts about σ, not about the times asked, so decisions may come in
-//! any time order (pruning checks at later times included).
+//! Before all three, a **rejection level** (t₀, s₀) from the tangent at the highest knot rejects
+//! every arrival after t₀ with deficit above s₀ in one comparison; searches over many arrivals
+//! map it to the proposal's tail coordinates and skip the quantile of most arrivals
+//! ([`rejection_level`](StretchSearch::rejection_level)).
+//!
+//! The knots, caps and level are facts about σ, not about the times asked, so decisions may
+//! come in any time order (pruning checks at later times included).
 
 use super::bounds::{piece_bounds, Knot, ModePiece, PieceEnd};
 use super::{count, Stretch, SEARCH_TOLERANCE};
