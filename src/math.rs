@@ -82,6 +82,21 @@ pub fn symmetric_density_sum<F: Fn(usize) -> f64>(center: f64, half: f64, factor
     sum
 }
 
+/// [`symmetric_density_sum`] with the factor 1 and with `factor`, from one evaluation of the
+/// densities (each sum rounds exactly as its own call would).
+#[inline]
+pub fn symmetric_density_sums<F: Fn(usize) -> f64>(center: f64, half: f64, factor: F) -> (f64, f64) {
+    let (mut plain, mut weighted) = (0.0, 0.0);
+    for k in 0..4 {
+        let offset = half * LEGENDRE_8_NODES[k];
+        let tilt = libm::exp(center * offset);
+        let envelope = libm::exp(-0.5 * offset * offset);
+        plain += LEGENDRE_8_WEIGHTS[k] * 1.0 * envelope * (tilt + 1.0 / tilt);
+        weighted += LEGENDRE_8_WEIGHTS[k] * factor(k) * envelope * (tilt + 1.0 / tilt);
+    }
+    (plain, weighted)
+}
+
 /// ln φ(z), the standard normal log-density.
 #[inline]
 pub fn normal_ln_pdf(z: f64) -> f64 {
@@ -366,6 +381,16 @@ mod tests {
         assert!((weights - 2.0).abs() < 1e-15);
         // Degree 15 is integrated exactly: ∫₀² x¹⁵ dx = 2¹⁶/16 = 4096.
         assert!((legendre_8(|x| x.powi(15), 0.0, 2.0) / 4096.0 - 1.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn fused_density_sums_round_like_separate_ones() {
+        for (center, half) in [(0.0, 0.3), (1.7, 0.01), (-2.5, 0.2), (0.4, 1e-6)] {
+            let factor = |k: usize| libm::expm1(0.2 * (1.0 - LEGENDRE_8_NODES[k] * LEGENDRE_8_NODES[k]));
+            let (plain, weighted) = symmetric_density_sums(center, half, factor);
+            assert_eq!(plain.to_bits(), symmetric_density_sum(center, half, |_| 1.0).to_bits());
+            assert_eq!(weighted.to_bits(), symmetric_density_sum(center, half, factor).to_bits());
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Uniform proposal is a recognised combination whose ratio is always unbounded; Normal and
 //! Laplace do not mix.
 
-use crate::distribution::{CodingDistribution, Family, Laplace, Normal, TailPoint, Uniform};
+use crate::distribution::{CodingDistribution, Family, Laplace, Normal, TailInterval, TailPoint, Uniform};
 use crate::divergence::{
     laplace_kl_divergence, laplace_max_divergence, normal_kl_divergence, normal_max_divergence,
     uniform_kl_divergence, uniform_on_symmetric_divergences,
@@ -229,6 +229,9 @@ impl DensityRatio for Pair {
     }
     fn support_floor(&self) -> Option<SupportFloor> {
         delegate!(self, r => r.support_floor())
+    }
+    fn deficit_window(&self, deficit: f64) -> Option<TailInterval> {
+        delegate!(self, r => r.deficit_window(deficit))
     }
     fn non_unimodal_reason(&self) -> Option<String> {
         delegate!(self, r => r.non_unimodal_reason())

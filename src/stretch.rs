@@ -19,25 +19,61 @@
 //! is below a relative tolerance ([`SEARCH_TOLERANCE`] inside searches, [`ACCURATE_TOLERANCE`]
 //! for the public σ and σ⁻¹).
 //!
-//! # Deciding most arrivals without the quadrature
-//! A search ([`StretchSearch`]) keeps an **anchor**: an exact point (t₀, h₀) of the curve with
-//! g₀ = g(h₀) and w₀ = w_P(h₀). Because g is convex and decreasing (g′ = −w_P, w_P decreasing),
-//! for t ≥ t₀ the ODE comparison principle brackets h(t) between closed-form solutions:
-//!
-//! ```text
-//! tangent  g(η) ≥ g₀ − w₀(η − h₀):            h(t) ≥ h₀ + (g₀/w₀)(1 − e^{−w₀(t − t₀)})
-//! chord    g(η) ≤ g₀(r* − η)/(r* − h₀):       r* − h(t) ≥ (r* − h₀)·e^{−g₀(t − t₀)/(r* − h₀)}
-//! ```
-//!
-//! An arrival whose ratio lies above the upper bound is accepted and one below the lower bound
-//! rejected, each for the price of an `exp`; only an arrival inside the bracket pays for the
-//! quadrature, and then its own point (σ(r(x)), r(x)) becomes the new, later anchor. Arrival
-//! times of one search only grow, so the anchor only moves forward. The decisions are exactly
-//! those of the accurate σ⁻¹; only the work changes.
+//! # Deciding arrivals without the quadrature
+//! A search ([`StretchSearch`], in `stretch/search.rs`) never integrates σ to decide an
+//! arrival: g is convex and decreasing (g′ = −w_P), so from g and w_P at a few **knots** its
+//! chords and tangents bound σ between knots in closed form (`stretch/bounds.rs`). An
+//! arrival is accepted or rejected as soon as its time lies outside the bracket of σ(r(x));
+//! otherwise its height becomes a knot and the widest pieces below it are halved. Only an
+//! arrival within a relative 1e-10 of σ(r(x)) falls back to the quadrature, so the decisions
+//! are those of the accurate σ outside the quadrature's own tolerance band.
+
+use std::cell::Cell;
 
 use crate::error::{RecError, Result};
 use crate::math::integrate_adaptive;
 use crate::ratio::{DensityRatio, SupportFloor};
+
+mod bounds;
+mod search;
+#[cfg(test)]
+mod test_pairs;
+
+pub use search::{StretchSearch, DECISION_MARGIN};
+
+/// Work done by the stretch searches of one thread, for profiling the encoders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchCounters {
+    /// Decisions asked of searches (`accepts` and `would_accept`).
+    pub decisions: u64,
+    /// Evaluations of g and w_P that made a new knot of a search's bracket.
+    pub knot_evaluations: u64,
+    /// Decisions that needed the quadrature of σ.
+    pub quadratures: u64,
+    /// Evaluations of the quadrature's integrand K (searches, σ and σ⁻¹ alike).
+    pub integrand_evaluations: u64,
+}
+
+thread_local! {
+    static COUNTERS: Cell<SearchCounters> = const {
+        Cell::new(SearchCounters { decisions: 0, knot_evaluations: 0, quadratures: 0, integrand_evaluations: 0 })
+    };
+}
+
+/// Adds `change` to this thread's counters (a few cycles: no atomics, no locks).
+#[inline(always)]
+fn count(change: impl FnOnce(&mut SearchCounters)) {
+    COUNTERS.with(|cell| {
+        let mut counters = cell.get();
+        change(&mut counters);
+        cell.set(counters);
+    });
+}
+
+/// This thread's counters since the last call, which resets them.
+pub fn take_counters() -> SearchCounters {
+    COUNTERS.with(|cell| cell.replace(SearchCounters::default()))
+}
 
 /// Relative tolerance on the summed |Kronrod − Gauss| estimates of a search's decisions.
 /// The estimate bounds the 10-point Gauss error; the 21-point Kronrod value returned is
@@ -150,6 +186,7 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
     fn integrand(&self, y: f64) -> f64 {
         // y = 0 is s = ∞ (h = 0) for α > 1, where the height test below returns 0; for α = 1,
         // y ranges over the whole line.
+        count(|c| c.integrand_evaluations += 1);
         let deficit = self.substitution.deficit_of_y(y);
         let height = libm::exp(self.log_max_ratio - deficit);
         if height == 0.0 {
@@ -298,115 +335,6 @@ impl<'a, R: DensityRatio + ?Sized> Stretch<'a, R> {
     pub fn inverse(&self, time: f64) -> Result<f64> {
         let deficit = self.inverse_deficit(time)?;
         Ok(libm::exp(self.log_max_ratio - deficit))
-    }
-}
-
-/// An exact point of the curve (t, h = σ⁻¹(t)) with g(h) and w_P(h), from which the ODE is
-/// bracketed for later times.
-#[derive(Clone, Copy, Debug)]
-struct Anchor {
-    time: f64,
-    deficit: f64,
-    height: f64,
-    /// r* − h, kept separately so that it does not cancel near the mode.
-    headroom: f64,
-    gap: f64,
-    proposal_mass: f64,
-}
-
-/// One search's incremental solution of the stretch ODE: decides whether arrivals with
-/// non-decreasing times are under the graph (see the module docs).
-pub struct StretchSearch<'a, R: DensityRatio + ?Sized> {
-    stretch: Stretch<'a, R>,
-    anchor: Anchor,
-    /// How many decisions needed the quadrature (for profiling).
-    pub quadratures: u32,
-}
-
-impl<'a, R: DensityRatio + ?Sized> StretchSearch<'a, R> {
-    /// A new search, anchored at (t, h) = (0, 0) where g = 1 and w_P = 1.
-    pub fn new(ratio: &'a R) -> Self {
-        let stretch = Stretch::new(ratio);
-        let max_ratio = stretch.max_ratio;
-        let anchor = Anchor {
-            time: 0.0,
-            deficit: f64::INFINITY,
-            height: 0.0,
-            headroom: max_ratio,
-            gap: 1.0,
-            proposal_mass: 1.0,
-        };
-        StretchSearch { stretch, anchor, quadratures: 0 }
-    }
-
-    /// Is the arrival at `time` whose location has deficit `deficit` under the graph, i.e.
-    /// r(x) ≥ σ⁻¹(time)? Times must not decrease between calls of one search; a rejection
-    /// that needed the quadrature moves the anchor forward to the arrival's own point.
-    pub fn accepts(&mut self, time: f64, deficit: f64) -> Result<bool> {
-        let (accepted, anchor) = self.decide(time, deficit)?;
-        if let Some(anchor) = anchor {
-            self.quadratures += 1;
-            self.anchor = anchor;
-        }
-        Ok(accepted)
-    }
-
-    /// The same decision as [`accepts`](Self::accepts) for any `time` at or after the last
-    /// accepted-or-rejected arrival, without moving the anchor (for pruning checks at times
-    /// that later arrivals may precede).
-    pub fn would_accept(&self, time: f64, deficit: f64) -> Result<bool> {
-        debug_assert!(time >= self.anchor.time, "the bracket only holds after the anchor");
-        Ok(self.decide(time, deficit)?.0)
-    }
-
-    /// The decision, and the new anchor when the quadrature produced one.
-    fn decide(&self, time: f64, deficit: f64) -> Result<(bool, Option<Anchor>)> {
-        let anchor = &self.anchor;
-        let max_ratio = self.stretch.max_ratio;
-        let height = max_ratio * libm::exp(-deficit);
-        let elapsed = time - anchor.time;
-        // Tangent lower solution: h(t) ≥ h₀ + (g₀/w₀)(1 − e^{−w₀Δt}).
-        let rise = if anchor.proposal_mass > 0.0 {
-            anchor.gap / anchor.proposal_mass * -libm::expm1(-anchor.proposal_mass * elapsed)
-        } else {
-            anchor.gap * elapsed
-        };
-        if height < anchor.height + rise {
-            return Ok((false, None));
-        }
-        // Chord upper solution U(t) = h₀ + (r* − h₀)(1 − e^{−a}), a = g₀Δt/(r* − h₀). Compare
-        // heights while U is below r*/2 (e^{−a} rounds to 1 for tiny a, so the headroom form
-        // would lose everything there) and headrooms r* − h above it (exact near the mode).
-        let exponent = anchor.gap * elapsed / anchor.headroom;
-        let upper = anchor.height + anchor.headroom * -libm::expm1(-exponent);
-        let headroom = -max_ratio * libm::expm1(-deficit);
-        let above_upper = if upper <= 0.5 * max_ratio {
-            height >= upper
-        } else {
-            headroom <= anchor.headroom * libm::exp(-exponent)
-        };
-        if above_upper {
-            return Ok((true, None));
-        }
-        if deficit >= anchor.deficit {
-            // Not above the anchor (possible only through rounding next to the mode): the
-            // curve is already higher, and the anchor must never move backwards.
-            return Ok((false, None));
-        }
-        let stretched = anchor.time + self.stretch.increment(anchor.deficit, deficit, SEARCH_TOLERANCE)?;
-        if stretched >= time {
-            return Ok((true, None));
-        }
-        let masses = self.stretch.ratio.superlevel_masses(deficit);
-        let next = Anchor {
-            time: stretched,
-            deficit,
-            height,
-            headroom,
-            gap: masses.gap,
-            proposal_mass: masses.proposal,
-        };
-        Ok((false, Some(next)))
     }
 }
 

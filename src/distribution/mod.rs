@@ -119,7 +119,8 @@ impl TailPoint {
     }
 
     /// Strict order along the real line.
-    fn is_left_of(self, other: TailPoint) -> bool {
+    #[inline]
+    pub fn is_left_of(self, other: TailPoint) -> bool {
         match (self, other) {
             (TailPoint::Lower(a), TailPoint::Lower(b)) => a < b,
             (TailPoint::Upper(a), TailPoint::Upper(b)) => a > b,

@@ -12,6 +12,8 @@
 //! One file per pair of families: [`NormalRatio`], [`LaplaceRatio`], [`UniformRatio`] (both
 //! uniform) and [`UniformTargetRatio`] (a uniform target on a Normal or Laplace proposal).
 
+use crate::distribution::TailInterval;
+
 mod laplace;
 mod normal;
 mod uniform;
@@ -77,6 +79,13 @@ pub trait DensityRatio: Sync {
     /// The floor of r on Q's support, when r is bounded away from 0 there (Q has bounded
     /// support, or r is bounded below); `None` otherwise.
     fn support_floor(&self) -> Option<SupportFloor> {
+        None
+    }
+    /// An interval of the proposal's tail coordinates outside which every point's location x
+    /// has a computed [`deficit`](Self::deficit) above `deficit`, allowing for the rounding of
+    /// the proposal's quantile and of the deficit; `None` where the pair offers none (the
+    /// default). Searches reject the arrivals outside it before evaluating their quantile.
+    fn deficit_window(&self, _deficit: f64) -> Option<TailInterval> {
         None
     }
     /// Why r is not unimodal (the branch-and-bound samplers need it to be), or `None` if it is.

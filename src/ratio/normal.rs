@@ -1,9 +1,9 @@
 //! The ratio of two normal distributions.
 
 use super::{DensityRatio, SuperlevelMasses, SupportFloor, MAX_LOG_RATIO};
-use crate::distribution::Normal;
+use crate::distribution::{Normal, TailInterval, TailPoint};
 use crate::error::{Number, RecError, Result};
-use crate::math::{normal_cdf, normal_ln_pdf, normal_mass_around, normal_sf, symmetric_density_sum, LEGENDRE_8_NODES};
+use crate::math::{normal_cdf, normal_ln_pdf, normal_mass_around, normal_sf, symmetric_density_sums, LEGENDRE_8_NODES};
 
 /// The ratio of two normals Q = N(c, e²) over P = N(a, b²).
 ///
@@ -100,14 +100,12 @@ impl NormalRatio {
     fn narrow_masses(&self, deficit: f64, half_width: f64, height: f64) -> SuperlevelMasses {
         let mode = self.standardized_mode;
         let density_at_mode = libm::exp(normal_ln_pdf(mode));
-        let proposal = half_width * density_at_mode * symmetric_density_sum(mode, half_width, |_| 1.0);
-        let gap = height
-            * half_width
-            * density_at_mode
-            * symmetric_density_sum(mode, half_width, |k| {
-                let node = LEGENDRE_8_NODES[k];
-                libm::expm1(deficit * (1.0 - node * node))
-            });
+        let (plain, weighted) = symmetric_density_sums(mode, half_width, |k| {
+            let node = LEGENDRE_8_NODES[k];
+            libm::expm1(deficit * (1.0 - node * node))
+        });
+        let proposal = half_width * density_at_mode * plain;
+        let gap = height * half_width * density_at_mode * weighted;
         SuperlevelMasses { proposal, target: gap + height * proposal, gap }
     }
 }
@@ -149,6 +147,20 @@ impl DensityRatio for NormalRatio {
         }
         let half_width = libm::sqrt(2.0 * self.curvature_variance * deficit);
         normal_cdf(self.standardized_mode - half_width) + normal_sf(self.standardized_mode + half_width)
+    }
+
+    /// In P's standard units the set {d ≤ s} is |z − μ| ≤ ρ = √(2vs); widened by
+    /// δ = 1e-9·ρ + 1e-10·(1 + |μ| + ρ + |a|/b), a million times the rounding of the quantile
+    /// (AS 241, about 1e-16 relative), of x = a + bz, of (x − a)/b − μ and of the CDF ends.
+    fn deficit_window(&self, deficit: f64) -> Option<TailInterval> {
+        if self.identical || !(deficit >= 0.0 && deficit.is_finite()) {
+            return None;
+        }
+        let mode = self.standardized_mode;
+        let reach = libm::sqrt(2.0 * self.curvature_variance * deficit);
+        let slack = 1e-9 * reach + 1e-10 * (1.0 + mode.abs() + reach + (self.proposal.loc / self.proposal.scale).abs());
+        let tail_point = |z: f64| if z <= 0.0 { TailPoint::Lower(normal_cdf(z)) } else { TailPoint::Upper(normal_sf(z)) };
+        Some(TailInterval { left: tail_point(mode - reach - slack), right: tail_point(mode + reach + slack) })
     }
 
     fn gap_exponent(&self) -> f64 {
@@ -200,6 +212,43 @@ mod tests {
         let h = (ratio.log_max_ratio() - 0.2).exp();
         let target = normal_mass((low - 1.0) / 0.25, (high - 1.0) / 0.25);
         assert!((inside.gap / (target - h * proposal) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn points_outside_the_deficit_window_have_larger_deficits() {
+        use crate::distribution::CodingDistribution;
+        let mut state = 17u64;
+        let mut uniform = || {
+            state = crate::random::splitmix64(state);
+            crate::random::open_unit(state)
+        };
+        let mut outside = 0;
+        for _ in 0..300 {
+            let proposal = Normal::new(20.0 * (uniform() - 0.5), 0.1 + 3.0 * uniform()).unwrap();
+            let target = Normal::new(proposal.loc + proposal.scale * 6.0 * (uniform() - 0.5), proposal.scale * (0.001 + 0.9 * uniform())).unwrap();
+            let ratio = NormalRatio::new(target, proposal).unwrap();
+            for _ in 0..20 {
+                let deficit = 10.0 * uniform().powi(4);
+                let window = ratio.deficit_window(deficit).unwrap();
+                // Points just outside both ends, and a few far out.
+                for end in [window.left, window.right] {
+                    for step in [1e-15, 1e-12, 1e-9, 1e-6, 1e-3] {
+                        let point = match end {
+                            TailPoint::Lower(p) => [TailPoint::Lower(p * (1.0 - step)), TailPoint::Lower(p * (1.0 + step))],
+                            TailPoint::Upper(q) => [TailPoint::Upper(q * (1.0 - step)), TailPoint::Upper(q * (1.0 + step))],
+                        };
+                        for point in point {
+                            if !(window.left.is_left_of(point) && point.is_left_of(window.right)) {
+                                let x = proposal.quantile(point);
+                                assert!(ratio.deficit(x) > deficit, "x {x}: deficit {} ≤ {deficit}", ratio.deficit(x));
+                                outside += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(outside > 20_000, "{outside}");
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl<R: DensityRatio + ?Sized, D: CodingDistribution + ?Sized> BestFirst for ASt
     }
 
     #[inline]
-    fn priority(&self, child: &SearchNode) -> Result<Option<f64>> {
+    fn priority(&mut self, child: &SearchNode) -> Result<Option<f64>> {
         let best_score = self.best.map_or(f64::INFINITY, |(score, _, _)| score);
         let bound =
             libm::log(child.time) - self.log_max_ratio + smallest_deficit(self.ratio, child.left_x, child.right_x);

@@ -5,6 +5,11 @@
 //! r(X_n) ≥ σ⁻¹(T_n).
 //! The accepted X_N is distributed exactly as Q, E[N] = r* = 2^D∞ and the code of N costs
 //! about KL + log₂(KL + 1) + O(1) bits. The decoder jumps to arrival N in O(log N).
+//!
+//! Most arrivals lie far below the graph: once the search knows that every arrival after t₀
+//! with deficit above s₀ is rejected, the ratio's [`deficit_window`](DensityRatio::deficit_window)
+//! turns that into an interval of P's tail coordinates, and arrivals outside it are rejected
+//! without evaluating their quantile (the same decisions, for less work).
 
 use crate::message::Message;
 use super::Encoded;
@@ -26,11 +31,26 @@ where
 {
     let mut search = StretchSearch::new(ratio);
     let mut process = PoissonProcess::new(stream);
+    // The search's rejection level (t₀, s₀) in P's tail coordinates: arrivals after t₀ outside
+    // the window have deficits above s₀ and are rejected without their quantile.
+    let mut window: Option<(f64, TailInterval)> = None;
+    let mut window_level = f64::NAN;
     for step in 1..=max_steps {
         let arrival = process.next_arrival()?;
+        if let Some((from, TailInterval { left, right })) = window {
+            let inside = left.is_left_of(arrival.point) && arrival.point.is_left_of(right);
+            if arrival.time >= from && !inside {
+                continue;
+            }
+        }
         let sample = proposal.quantile(arrival.point);
         if search.accepts(arrival.time, ratio.deficit(sample))? {
             return Ok(Encoded { sample, steps: step, message: Message::Arrival(step) });
+        }
+        let (from, level) = search.rejection_level();
+        if level != window_level {
+            window_level = level;
+            window = ratio.deficit_window(level).map(|interval| (from, interval));
         }
     }
     Err(RecError::SearchLimit(format!(

@@ -76,7 +76,7 @@ impl<R: DensityRatio + ?Sized, D: CodingDistribution + ?Sized> BestFirst for Dya
         Ok(Visit::Split(middle, end_location(self.proposal, middle)))
     }
 
-    fn priority(&self, child: &SearchNode) -> Result<Option<f64>> {
+    fn priority(&mut self, child: &SearchNode) -> Result<Option<f64>> {
         // Times only grow down the tree, so the child's own time bounds its whole subtree.
         let best_deficit = smallest_deficit(self.ratio, child.left_x, child.right_x);
         Ok(self.search.would_accept(child.time, best_deficit)?.then_some(child.time))

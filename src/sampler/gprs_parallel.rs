@@ -68,12 +68,26 @@ where
         queue.push(Earliest { key: lane.next_time(), tie: j as u128, item: (j as u32, 1u64) });
     }
     let mut search = StretchSearch::new(ratio);
+    // Arrivals outside the search's rejection window skip their quantile (as in global GPRS).
+    let mut window: Option<(f64, TailInterval)> = None;
+    let mut window_level = f64::NAN;
     for step in 1..=max_steps {
         let Earliest { key: time, item: (j, arrival), .. } = queue.pop().expect("one pending arrival per process");
         let lane = &mut lanes[j as usize];
-        let sample = proposal.quantile(lane.next_point()?);
-        if search.accepts(time, ratio.deficit(sample))? {
-            return Ok(Encoded { sample, steps: step, message: Message::ProcessArrival { process: j, arrival } });
+        let point = lane.next_point()?;
+        let outside = window.is_some_and(|(from, TailInterval { left, right })| {
+            time >= from && !(left.is_left_of(point) && point.is_left_of(right))
+        });
+        if !outside {
+            let sample = proposal.quantile(point);
+            if search.accepts(time, ratio.deficit(sample))? {
+                return Ok(Encoded { sample, steps: step, message: Message::ProcessArrival { process: j, arrival } });
+            }
+            let (from, level) = search.rejection_level();
+            if level != window_level {
+                window_level = level;
+                window = ratio.deficit_window(level).map(|interval| (from, interval));
+            }
         }
         queue.push(Earliest { key: lane.next_time(), tie: j as u128, item: (j, arrival + 1) });
     }

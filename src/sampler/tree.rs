@@ -130,7 +130,7 @@ pub(crate) trait BestFirst {
     /// Examines node number `step` (its arrival's location: `arrivals.point_in`).
     fn examine(&mut self, node: &SearchNode, arrivals: &NodeArrivals, step: u64) -> Result<Visit<Self::Found>>;
     /// The queue key of a child, or `None` to prune it: no arrival in its subtree can matter.
-    fn priority(&self, child: &SearchNode) -> Result<Option<f64>>;
+    fn priority(&mut self, child: &SearchNode) -> Result<Option<f64>>;
     /// The error for a search that needs a node below [`MAX_DEPTH`].
     fn too_deep(&self) -> RecError;
 }
