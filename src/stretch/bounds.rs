@@ -231,8 +231,8 @@ mod tests {
 
     #[test]
     fn line_factors_match_their_series() {
-        for u in [0.0, 1e-12, 1e-6, 0.01, 0.3, 0.9, 0.999_999] {
-            let exact = if u == 0.0 { 1.0 } else { -(-u as f64).ln_1p() / u };
+        for u in [0.0_f64, 1e-12, 1e-6, 0.01, 0.3, 0.9, 0.999_999] {
+            let exact = if u == 0.0 { 1.0 } else { -(-u).ln_1p() / u };
             assert!((falling_line_factor(u) / exact - 1.0).abs() < 1e-9, "u {u}");
             let (lower, upper) = falling_line_factor_range(u);
             assert!(lower <= falling_line_factor(u) && falling_line_factor(u) <= upper, "u {u}");
