@@ -110,7 +110,10 @@ def test_pairs_beyond_the_supported_max_divergence_raise():
 def test_ctrl_c_interrupts_a_long_encode():
     """SIGINT during a batch that would take minutes raises KeyboardInterrupt in the caller."""
     code = (
-        "import sys, numpy as np, rec_fast as rf\n"
+        "import signal, sys, numpy as np, rec_fast as rf\n"
+        # A process started in the background by a shell inherits SIGINT ignored, and Python
+        # then installs no handler: restore the interactive default the test is about.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "Q = rf.Normal(np.full(2_000_000, 3.0), 0.01)  # D∞ ≈ 13 bits: ~9,000 arrivals each\n"
         "print('started', flush=True)\n"
         "try:\n"
