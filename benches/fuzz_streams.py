@@ -554,8 +554,8 @@ def parse_stream(data: bytes) -> Stream:
         raise FormatError("unknown family id")
     if not codable_combination(header.target_id, header.proposal_id):
         raise FormatError("uncodable family combination")
-    if header.flags != 0:
-        raise FormatError("nonzero flags")
+    if header.flags & ~1:
+        raise FormatError("flags other than bit 0 (float32 samples)")
     if not parameter_allowed(header.method_id, header.method_parameter):
         raise FormatError(f"method parameter {header.method_parameter}")
     header_end = reader.pos
@@ -1487,7 +1487,8 @@ def _worker_main(conn, address_space_mb: Optional[int], threads: Optional[int]) 
                     f"1 thread: {again['status']} {again.get('message')!r}")[:2000]
             if again["status"] != result["status"]:
                 result["repeat_mismatch"] = both
-            elif samples is not None and not np.array_equal(samples.view(np.uint64), again_samples.view(np.uint64)):
+            elif samples is not None and (samples.dtype != again_samples.dtype or not np.array_equal(
+                    samples.view(f"u{samples.itemsize}"), again_samples.view(f"u{again_samples.itemsize}"))):
                 result["repeat_mismatch"] = "the samples differ between thread counts"
             elif again.get("message") != result.get("message"):
                 result["message_mismatch"] = both
@@ -1609,6 +1610,12 @@ def proposal_for(entry: CorpusEntry, header: Optional[Header]) -> Tuple[object, 
 SAMPLER_ERRORS = ("relative resolution",)
 
 
+def _declared_dtype(data: bytes) -> str:
+    """The sample dtype a stream's header declares: float32 when a version-2 header's flags
+    (byte 8) set bit 0."""
+    return "float32" if len(data) > 8 and data[4] == 2 and data[8] & 1 else "float64"
+
+
 def classify(result: dict, data: bytes, expected_shape: Optional[Tuple[int, ...]],
              rss_limit_kb: int, time_limit: float, strict_messages: bool = False
              ) -> Tuple[str, Optional[str], Optional[str]]:
@@ -1636,8 +1643,8 @@ def classify(result: dict, data: bytes, expected_shape: Optional[Tuple[int, ...]
             reason = "decoded non-finite values"
         elif result.get("in_support") is False:
             reason = "decoded values outside the Uniform proposal's support"
-        elif result["dtype"] != "float64":
-            reason = f"decoded dtype {result['dtype']}"
+        elif result["dtype"] != _declared_dtype(data):
+            reason = f"decoded dtype {result['dtype']}, declared {_declared_dtype(data)}"
     else:
         outcome = "FAILURE"
         reason = f"{status}: {result.get('message')}"

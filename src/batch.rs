@@ -8,13 +8,13 @@
 //! When several elements fail, the error reported is the one with the lowest index, and the
 //! elements after it are skipped.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-use crate::code::container::Header;
+use crate::code::container::{Header, SampleType};
 use crate::distribution::{DistributionFunction, Family};
 use crate::error::{RecError, Result};
 use crate::pair::{self, Pair, Proposal};
@@ -136,6 +136,8 @@ pub struct EncodeSettings {
     pub format_version: u8,
     /// Elements per chunk of a version-2 stream.
     pub chunk_elements: u64,
+    /// The type the samples are delivered in (recorded in a version-2 header).
+    pub sample_type: SampleType,
 }
 
 impl EncodeSettings {
@@ -150,6 +152,7 @@ impl EncodeSettings {
             processes: DEFAULT_PROCESSES,
             format_version: crate::code::container::FORMAT_VERSION,
             chunk_elements: crate::code::container::v2::DEFAULT_CHUNK_ELEMENTS,
+            sample_type: SampleType::Float64,
         }
     }
 
@@ -187,6 +190,7 @@ impl EncodeSettings {
             index_offset: self.index_offset,
             method_parameter: self.method_parameter(),
             shape,
+            sample_type: self.sample_type,
         }
     }
 }
@@ -241,50 +245,98 @@ pub fn with_threads<T: Send, F: FnOnce() -> T + Send>(threads: Option<usize>, ru
     Ok(result)
 }
 
+/// What a caller on another thread may do to a running batch: stop it, and watch it progress.
+///
+/// The batch counts its finished elements in groups of [`PROGRESS_GROUP`], one atomic add per
+/// group, so watching costs nothing measurable; a reader sees a count at most a group per
+/// thread behind.
+#[derive(Debug, Default)]
+pub struct BatchControl {
+    stop: AtomicBool,
+    completed: AtomicU64,
+}
+
+/// Elements per progress update (and the smallest unit of work a thread takes).
+pub const PROGRESS_GROUP: usize = 64;
+
+impl BatchControl {
+    /// A control that is not stopped, with nothing completed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the batch to start no new element; the ones in flight finish.
+    pub fn stop(&self) {
+        self.stop.store(true, AtomicOrdering::Relaxed);
+    }
+
+    /// Whether [`stop`](Self::stop) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stop.load(AtomicOrdering::Relaxed)
+    }
+
+    /// Elements (or blocks) finished so far, successfully or not.
+    pub fn completed(&self) -> u64 {
+        self.completed.load(AtomicOrdering::Relaxed)
+    }
+
+    /// Records `count` more finished elements.
+    pub fn add_completed(&self, count: u64) {
+        self.completed.fetch_add(count, AtomicOrdering::Relaxed);
+    }
+}
+
 /// Runs `work(i)` for every element in parallel on the current pool; the lowest-index error wins.
-/// Equivalent to [`map_elements_until`] with a stop flag that is never set.
+/// Equivalent to [`map_elements_until`] with a control that is never stopped.
 pub fn map_elements<T, F>(count: usize, work: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(usize) -> Result<T> + Sync + Send,
 {
-    map_elements_until(count, &AtomicBool::new(false), work)
+    map_elements_until(count, &BatchControl::new(), work)
 }
 
-/// Runs `work(i)` for every element in parallel on the current pool until `stop` is set;
-/// the lowest-index error wins.
+/// Runs `work(i)` for every element in parallel on the current pool until `control` is
+/// stopped, counting finished elements in `control`; the lowest-index error wins.
 ///
 /// Once element j has failed, elements after j are skipped (a failing search may have spent
 /// its whole step budget, and a batch should not pay that for every element), while elements
 /// before j still run, since one of them may fail too. So the error returned is the one of the
-/// lowest failing index whatever the thread count or scheduling. Once `stop` is set (from
-/// another thread), elements not yet started are skipped as well, and unless an error comes
-/// first in index order the result is [`RecError::Interrupted`].
-pub fn map_elements_until<T, F>(count: usize, stop: &AtomicBool, work: F) -> Result<Vec<T>>
+/// lowest failing index whatever the thread count or scheduling. Once `control` is stopped
+/// (from another thread), elements not yet started are skipped as well, and unless an error
+/// comes first in index order the result is [`RecError::Interrupted`].
+pub fn map_elements_until<T, F>(count: usize, control: &BatchControl, work: F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(usize) -> Result<T> + Sync + Send,
 {
     let first_failure = AtomicUsize::new(usize::MAX);
-    let results: Vec<Option<Result<T>>> = (0..count)
+    let groups: Vec<Vec<Option<Result<T>>>> = (0..count.div_ceil(PROGRESS_GROUP))
         .into_par_iter()
-        .with_min_len(64)
-        .map(|i| {
-            if i > first_failure.load(AtomicOrdering::Relaxed) || stop.load(AtomicOrdering::Relaxed) {
-                return None;
-            }
-            let result = work(i);
-            if result.is_err() {
-                first_failure.fetch_min(i, AtomicOrdering::Relaxed);
-            }
-            Some(result)
+        .map(|group| {
+            let elements = group * PROGRESS_GROUP..count.min((group + 1) * PROGRESS_GROUP);
+            let length = elements.len() as u64;
+            let results = elements
+                .map(|i| {
+                    if i > first_failure.load(AtomicOrdering::Relaxed) || control.is_stopped() {
+                        return None;
+                    }
+                    let result = work(i);
+                    if result.is_err() {
+                        first_failure.fetch_min(i, AtomicOrdering::Relaxed);
+                    }
+                    Some(result)
+                })
+                .collect();
+            control.add_completed(length);
+            results
         })
         .collect();
     // Every element before the lowest failure ran (unless stopped) and succeeded, and a failure
     // only skips later elements, so the first error in index order is the lowest one; a
     // skipped element met before any error was skipped by the stop.
     let mut values = Vec::with_capacity(count);
-    for (i, result) in results.into_iter().enumerate() {
+    for (i, result) in groups.into_iter().flatten().enumerate() {
         match result {
             Some(result) => values.push(result?),
             None => {
@@ -310,17 +362,17 @@ pub fn encode_element(ratio: &Pair, settings: &EncodeSettings, index: usize) -> 
 
 /// Encodes a batch of pairs.
 pub fn encode_pairs(pairs: &Pairs<'_>, settings: &EncodeSettings) -> Result<BatchEncoding> {
-    encode_pairs_until(pairs, settings, &AtomicBool::new(false))
+    encode_pairs_until(pairs, settings, &BatchControl::new())
 }
 
-/// Encodes a batch of pairs, stopping with [`RecError::Interrupted`] once `stop` is set: the
-/// searches in flight finish (each within its step bound) and no new one starts.
-pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, stop: &AtomicBool) -> Result<BatchEncoding> {
+/// Encodes a batch of pairs, stopping with [`RecError::Interrupted`] once `control` is
+/// stopped: the searches in flight finish (each within its step bound) and no new one starts.
+pub fn encode_pairs_until(pairs: &Pairs<'_>, settings: &EncodeSettings, control: &BatchControl) -> Result<BatchEncoding> {
     let count = pairs.len()?;
     settings.check()?;
     let encoded = with_threads(settings.threads, || {
         validate_pairs(pairs, 0)?;
-        map_elements_until(count, stop, |i| encode_validated(pairs, settings, i, i as u64))
+        map_elements_until(count, control, |i| encode_validated(pairs, settings, i, i as u64))
     })??;
     Ok(BatchEncoding {
         samples: encoded.iter().map(|e| e.sample).collect(),
@@ -463,11 +515,11 @@ mod tests {
 
     #[test]
     fn a_stop_flag_skips_the_elements_not_yet_started() {
-        let stop = AtomicBool::new(false);
+        let control = BatchControl::new();
         let result = with_threads(Some(1), || {
-            map_elements_until(1000, &stop, |i| {
+            map_elements_until(1000, &control, |i| {
                 if i == 10 {
-                    stop.store(true, AtomicOrdering::Relaxed);
+                    control.stop();
                 }
                 Ok(i)
             })
@@ -476,13 +528,22 @@ mod tests {
         let expected = "the batch was interrupted after 11 of 1000 elements in index order";
         assert_eq!(result, Err(RecError::Interrupted(expected.into())));
         // A stop raised after the last element leaves the results whole.
-        let late = AtomicBool::new(false);
+        let late = BatchControl::new();
         let whole = map_elements_until(5, &late, |i| {
             if i == 4 {
-                late.store(true, AtomicOrdering::Relaxed);
+                late.stop();
             }
             Ok(i)
         });
         assert_eq!(whole, Ok(vec![0, 1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn the_control_counts_every_finished_element() {
+        let control = BatchControl::new();
+        let count = 3 * PROGRESS_GROUP + 5;
+        let values = with_threads(Some(2), || map_elements_until(count, &control, |i| Ok(2 * i))).unwrap();
+        assert_eq!(values, Ok((0..count).map(|i| 2 * i).collect::<Vec<_>>()));
+        assert_eq!(control.completed(), count as u64);
     }
 }

@@ -6,13 +6,12 @@
 //! replays the samples. Both run on the pool of the requested thread count and give the same
 //! bytes and samples for every thread count.
 
-use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 
 use crate::batch::{
     check_proposals, decode_element, decode_pairs, encode_pairs_until, encode_validated, map_elements,
-    map_elements_until, validate_pairs, with_threads, Distributions, EncodeSettings, Pairs,
+    map_elements_until, validate_pairs, with_threads, BatchControl, Distributions, EncodeSettings, Pairs,
 };
 use crate::code::chunk::{encode_chunk, CodedChunk};
 use crate::sampler::Encoded;
@@ -42,7 +41,7 @@ impl StreamEncoding {
 }
 
 /// Encodes a batch of pairs of the given shape into a container (`settings.format_version`
-/// 1 or 2), stopping with [`RecError::Interrupted`] once `stop` is set.
+/// 1 or 2), stopping with [`RecError::Interrupted`] once `control` is stopped.
 ///
 /// A version-2 stream is encoded chunk by chunk ([`encode_frames`]): beside the per-element
 /// outputs and the bytes, only one chunk's messages are held at a time.
@@ -50,7 +49,7 @@ pub fn encode_to_bytes(
     pairs: &Pairs<'_>,
     settings: &EncodeSettings,
     shape: Vec<u64>,
-    stop: &AtomicBool,
+    control: &BatchControl,
 ) -> Result<StreamEncoding> {
     if !container::FORMAT_VERSIONS.contains(&settings.format_version) {
         return Err(RecError::InvalidParameter(format!(
@@ -61,7 +60,7 @@ pub fn encode_to_bytes(
     settings.check()?;
     let header = settings.header(pairs.target.family, pairs.proposal.family, shape);
     if settings.format_version == 1 {
-        let encoding = encode_pairs_until(pairs, settings, stop)?;
+        let encoding = encode_pairs_until(pairs, settings, control)?;
         let (bytes, lengths) = v1::write(&header, &encoding.messages)?;
         let bits = lengths.into_iter().map(f64::from).collect();
         return Ok(StreamEncoding { samples: encoding.samples, steps: encoding.steps, bits, bytes });
@@ -70,7 +69,7 @@ pub fn encode_to_bytes(
     let mut bytes = v2::write_header(&header);
     let results = with_threads(settings.threads, || {
         validate_pairs(pairs, 0)?;
-        encode_frames(&mut bytes, pairs, settings, 0, 0, stop)
+        encode_frames(&mut bytes, pairs, settings, 0, 0, control)
     })??;
     Ok(StreamEncoding { samples: results.samples, steps: results.steps, bits: results.bits, bytes })
 }
@@ -101,7 +100,7 @@ pub fn encode_frames(
     settings: &EncodeSettings,
     first_element: u64,
     first_chunk: usize,
-    stop: &AtomicBool,
+    control: &BatchControl,
 ) -> Result<ElementResults> {
     let count = pairs.len()?;
     settings.check()?;
@@ -121,7 +120,7 @@ pub fn encode_frames(
         let length = chunk_elements.min(count - start);
         let first = first_element + start as u64;
         let part = pairs.slice(start, length);
-        map_elements_until(length, stop, |i| encode_validated(&part, settings, i, first + i as u64)).map(|e| (start, e))
+        map_elements_until(length, control, |i| encode_validated(&part, settings, i, first + i as u64)).map(|e| (start, e))
     };
     let code_chunk = |(start, encoded): (usize, Vec<Encoded>)| {
         let first = first_element + start as u64;

@@ -333,10 +333,8 @@ fn read_varint_into<R: Read>(source: &mut R, out: &mut Vec<u8>, what: &str) -> R
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicBool;
-
     use super::*;
-    use crate::batch::{validate_pairs, Distributions, Pairs};
+    use crate::batch::{validate_pairs, BatchControl, Distributions, Pairs};
     use crate::codec::{decode_chunk_into, encode_frames, encode_to_bytes};
     use crate::method::Method;
 
@@ -349,7 +347,7 @@ mod tests {
         };
         let mut settings = EncodeSettings::new(Method::GprsBranch, 3);
         settings.chunk_elements = chunk_elements;
-        let whole = encode_to_bytes(&pairs, &settings, vec![count as u64], &AtomicBool::new(false)).unwrap();
+        let whole = encode_to_bytes(&pairs, &settings, vec![count as u64], &BatchControl::new()).unwrap();
         // The same stream from a header and pieces of uneven lengths (each a multiple of the chunk size).
         let mut pieces = stream_header(&settings, Family::Normal, Family::Normal, vec![count as u64]).unwrap();
         let mut start = 0;
@@ -358,7 +356,7 @@ mod tests {
             let length = length.min(count - start);
             let part = pairs.slice(start, length);
             validate_pairs(&part, start as u64).unwrap();
-            let results = encode_frames(&mut pieces, &part, &settings, start as u64, chunks, &AtomicBool::new(false)).unwrap();
+            let results = encode_frames(&mut pieces, &part, &settings, start as u64, chunks, &BatchControl::new()).unwrap();
             assert_eq!(results.samples, whole.samples[start..start + length]);
             chunks += results.chunks;
             start += length;

@@ -94,8 +94,8 @@ fn golden_v2(method: Method) -> (usize, u32, u32, Vec<&'static str>) {
     };
     let mut settings = EncodeSettings::new(method, 2024);
     settings.chunk_elements = 256;
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let encoding = encode_to_bytes(&pairs, &settings, vec![count as u64], &stop).unwrap();
+    let control = rec_fast::batch::BatchControl::new();
+    let encoding = encode_to_bytes(&pairs, &settings, vec![count as u64], &control).unwrap();
     let decoded = decode_from_bytes(&encoding.bytes, &pairs.proposal, None).unwrap();
     let bits: Vec<u8> = decoded.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect();
     assert_eq!(decoded.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::budget::{self, budget_key, check_budget_bits};
 use super::layout::{BlockLayout, LayoutOrigin};
 use super::search::{self, block_key, BlockPaths};
-use crate::batch::{with_threads, Distributions, Pairs};
+use crate::batch::{map_elements_until, with_threads, BatchControl, Distributions, Pairs};
 use crate::code::container::v2::{read_chunk_frames, write_chunk_frames, DEFAULT_CHUNK_ELEMENTS};
 use crate::code::container::{crc32, element_count_of, read_shape, write_varint, Fields, MAX_DIMENSIONS};
 use crate::code::entropy::{ClassTable, RangeSink, RangeSource, SymbolSink, SymbolSource};
@@ -564,6 +564,13 @@ impl BlockEncoder {
 
     /// Codes every remaining block in parallel.
     pub fn encode_rest(&mut self, pairs: &Pairs<'_>) -> Result<()> {
+        self.encode_rest_until(pairs, &BatchControl::new())
+    }
+
+    /// Codes every remaining block in parallel until `control` is stopped (then
+    /// [`RecError::Interrupted`], no block added), counting finished blocks in `control`; of
+    /// several failing blocks the lowest is reported.
+    pub fn encode_rest_until(&mut self, pairs: &Pairs<'_>, control: &BatchControl) -> Result<()> {
         self.check_families(pairs)?;
         let first = self.blocks.len();
         let count = self.layout.num_blocks();
@@ -576,7 +583,7 @@ impl BlockEncoder {
         }
         let this = &*self;
         let coded: Vec<CodedBlock> = with_threads(self.settings.threads, || {
-            (first..count).into_par_iter().map(|block| this.code(pairs, block, false)).collect::<Result<Vec<_>>>()
+            map_elements_until(count - first, control, |i| this.code(pairs, first + i, false))
         })??;
         self.blocks.extend(coded);
         Ok(())

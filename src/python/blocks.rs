@@ -4,8 +4,8 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use super::{distributions_of, pairs_of, slice, to_python_error, Floats, Side};
-use crate::batch::{self, Pairs};
+use super::{distributions_of, pairs_of, run_interruptible, slice, to_python_error, Floats, Side};
+use crate::batch::{self, BatchControl, Pairs};
 use crate::block::layout::{BlockLayout, LayoutOrigin};
 use crate::block::stream::{self, BlockEncoder, BlockHeader, BlockMethod, BlockSettings, LayoutReference};
 use crate::distribution::Family;
@@ -150,11 +150,16 @@ impl PyBlockEncoder {
         Ok(PyBlockEncoder { inner })
     }
 
-    /// Codes every remaining block from flat targets and proposals indexed by dimension.
-    fn encode_rest(&mut self, py: Python<'_>, target: Side<'_>, proposal: Side<'_>) -> PyResult<()> {
+    /// Codes every remaining block from flat targets and proposals indexed by dimension;
+    /// `progress(completed blocks)` is called about every 50 ms, and Ctrl-C stops the coding
+    /// (no block is added).
+    #[pyo3(signature = (target, proposal, progress=None))]
+    fn encode_rest(&mut self, py: Python<'_>, target: Side<'_>, proposal: Side<'_>, progress: Option<Py<PyAny>>) -> PyResult<()> {
         let pairs = pairs_of(&target, &proposal)?;
+        let dimensions = pairs.len().map_err(to_python_error)?;
         let inner = &mut self.inner;
-        py.detach(|| inner.encode_rest(&pairs)).map_err(to_python_error)
+        let control = BatchControl::new();
+        run_interruptible(py, dimensions, &control, progress.as_ref(), || inner.encode_rest_until(&pairs, &control))
     }
 
     /// Codes the next block from its targets and proposals in block order.

@@ -4,7 +4,6 @@
 //! validates types first), releases the GIL around the core call, maps [`CoreError`] onto the
 //! exception hierarchy and converts results to numpy arrays.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -14,9 +13,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::batch::{self, Distributions, EncodeSettings, Pairs};
+use crate::batch::{self, BatchControl, Distributions, EncodeSettings, Pairs};
 use crate::distribution::{DistributionFunction, Family};
-use crate::code::container;
+use crate::code::container::{self, SampleType};
 use crate::codec;
 use crate::divergence::channel_simulation_divergence;
 use crate::error::RecError as CoreError;
@@ -39,14 +38,20 @@ type EncodeOutput<'py> = (Floats<'py>, Bound<'py, PyArray1<u64>>, Floats<'py>, B
 /// which smaller batches (a few milliseconds of work at most) would notice.
 const INTERRUPTIBLE_ELEMENTS: usize = 4096;
 
+/// How often the waiting thread checks for signals and reports progress.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
 /// Runs `work` without the GIL. For a batch of at least [`INTERRUPTIBLE_ELEMENTS`] elements it
-/// runs on a helper thread while the calling thread waits, checking every 50 ms for a pending
-/// Python signal (Ctrl-C). On one, `stop` is set so the batch starts no new element, and the
-/// signal's exception (KeyboardInterrupt) is raised once the searches in flight have finished.
+/// runs on a helper thread while the calling thread waits, waking every 50 ms to check for a
+/// pending Python signal (Ctrl-C) and, when `progress` is given, to call `progress(completed)`
+/// with the count in `control`. On a signal, or an exception from `progress`, `control` is
+/// stopped so the batch starts no new element, and that exception is raised once the
+/// searches in flight have finished.
 fn run_interruptible<T: Send>(
     py: Python<'_>,
     elements: usize,
-    stop: &AtomicBool,
+    control: &BatchControl,
+    progress: Option<&Py<PyAny>>,
     work: impl FnOnce() -> Result<T, CoreError> + Send,
 ) -> PyResult<T> {
     if elements < INTERRUPTIBLE_ELEMENTS {
@@ -61,11 +66,18 @@ fn run_interruptible<T: Send>(
             });
             let mut signal: Option<PyErr> = None;
             loop {
-                match receiver.recv_timeout(Duration::from_millis(50)) {
+                match receiver.recv_timeout(POLL_INTERVAL) {
                     Ok(result) => return (Some(result), signal),
                     Err(mpsc::RecvTimeoutError::Timeout) if signal.is_none() => {
-                        if let Err(error) = Python::attach(|py| py.check_signals()) {
-                            stop.store(true, Ordering::Relaxed);
+                        let checked = Python::attach(|py| {
+                            py.check_signals()?;
+                            match progress {
+                                Some(callback) => callback.call1(py, (control.completed(),)).map(drop),
+                                None => Ok(()),
+                            }
+                        });
+                        if let Err(error) = checked {
+                            control.stop();
                             signal = Some(error);
                         }
                     }
@@ -125,6 +137,7 @@ fn encode_settings(
     processes: u32,
     format_version: u8,
     chunk_size: u64,
+    sample_type: &str,
 ) -> PyResult<EncodeSettings> {
     let method = Method::from_name(method).map_err(to_python_error)?;
     let mut settings = EncodeSettings::new(method, seed);
@@ -133,6 +146,7 @@ fn encode_settings(
     settings.processes = processes;
     settings.format_version = format_version;
     settings.chunk_elements = chunk_size;
+    settings.sample_type = SampleType::from_name(sample_type).map_err(to_python_error)?;
     if let Some(steps) = max_steps {
         settings.max_steps = steps;
     }
@@ -140,9 +154,10 @@ fn encode_settings(
 }
 
 /// Encodes a flat batch of pairs; each side is (family, first parameters, second parameters).
-/// Returns (samples, steps, bits, container bytes).
+/// Returns (samples, steps, bits, container bytes); `progress(completed)` is called about every
+/// 50 ms of a long batch.
 #[pyfunction]
-#[pyo3(signature = (target, proposal, shape, method, seed, index_offset, max_steps, threads, processes, format_version, chunk_size))]
+#[pyo3(signature = (target, proposal, shape, method, seed, index_offset, max_steps, threads, processes, format_version, chunk_size, sample_type="float64", progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn encode_pairs<'py>(
     py: Python<'py>,
@@ -157,12 +172,15 @@ fn encode_pairs<'py>(
     processes: u32,
     format_version: u8,
     chunk_size: u64,
+    sample_type: &str,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<EncodeOutput<'py>> {
-    let settings = encode_settings(method, seed, index_offset, max_steps, threads, processes, format_version, chunk_size)?;
+    let settings =
+        encode_settings(method, seed, index_offset, max_steps, threads, processes, format_version, chunk_size, sample_type)?;
     let pairs = pairs_of(&target, &proposal)?;
-    let stop = AtomicBool::new(false);
-    let encoding = run_interruptible(py, pairs.len().map_err(to_python_error)?, &stop, || {
-        codec::encode_to_bytes(&pairs, &settings, shape, &stop)
+    let control = BatchControl::new();
+    let encoding = run_interruptible(py, pairs.len().map_err(to_python_error)?, &control, progress.as_ref(), || {
+        codec::encode_to_bytes(&pairs, &settings, shape, &control)
     })?;
     let bytes = PyBytes::new(py, &encoding.bytes);
     drop(encoding.bytes);
@@ -181,6 +199,7 @@ fn header_dict<'py>(py: Python<'py>, version: u8, header: &container::Header) ->
     info.set_item("index_offset", header.index_offset)?;
     info.set_item("method_parameter", header.method_parameter)?;
     info.set_item("shape", header.shape.clone())?;
+    info.set_item("sample_type", header.sample_type.name())?;
     Ok(info)
 }
 

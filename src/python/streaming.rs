@@ -3,14 +3,13 @@
 
 use std::io::{BufReader, Read};
 use std::sync::{Arc, Mutex};
-use std::sync::atomic::AtomicBool;
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use super::{distributions_of, encode_settings, header_dict, pairs_of, run_interruptible, to_python_error, Floats, Side};
-use crate::batch::{validate_pairs, with_threads};
+use crate::batch::{validate_pairs, with_threads, BatchControl};
 use crate::code::container::v2;
 use crate::codec::{decode_chunk_into, encode_frames as encode_frames_core};
 use crate::distribution::Family;
@@ -19,7 +18,7 @@ use crate::streaming::{self, ChunkRead, StreamReader};
 
 /// The header of a version-2 stream written piece by piece.
 #[pyfunction]
-#[pyo3(signature = (target_family, proposal_family, shape, method, seed, index_offset, processes))]
+#[pyo3(signature = (target_family, proposal_family, shape, method, seed, index_offset, processes, sample_type="float64"))]
 fn stream_header<'py>(
     py: Python<'py>,
     target_family: &str,
@@ -29,8 +28,9 @@ fn stream_header<'py>(
     seed: u64,
     index_offset: u64,
     processes: u32,
+    sample_type: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let settings = encode_settings(method, seed, index_offset, None, None, processes, 2, 1)?;
+    let settings = encode_settings(method, seed, index_offset, None, None, processes, 2, 1, sample_type)?;
     let families = (Family::from_name(target_family), Family::from_name(proposal_family));
     let (Ok(target), Ok(proposal)) = families else {
         return Err(to_python_error(CoreError::InvalidParameter(format!(
@@ -62,15 +62,15 @@ fn encode_frames<'py>(
     processes: u32,
     chunk_size: u64,
 ) -> PyResult<FramesOutput<'py>> {
-    let settings = encode_settings(method, seed, index_offset, max_steps, threads, processes, 2, chunk_size)?;
+    let settings = encode_settings(method, seed, index_offset, max_steps, threads, processes, 2, chunk_size, "float64")?;
     let pairs = pairs_of(&target, &proposal)?;
     let count = pairs.len().map_err(to_python_error)?;
-    let stop = AtomicBool::new(false);
+    let control = BatchControl::new();
     let mut frames = Vec::new();
-    let results = run_interruptible(py, count, &stop, || {
+    let results = run_interruptible(py, count, &control, None, || {
         with_threads(settings.threads, || {
             validate_pairs(&pairs, first_element)?;
-            encode_frames_core(&mut frames, &pairs, &settings, first_element, first_chunk, &stop)
+            encode_frames_core(&mut frames, &pairs, &settings, first_element, first_chunk, &control)
         })?
     })?;
     let bytes = PyBytes::new(py, &frames);

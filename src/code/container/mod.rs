@@ -30,6 +30,41 @@ pub const MAX_DIMENSIONS: usize = 32;
 /// The largest element count a stream may declare (2⁴⁰).
 pub const MAX_ELEMENTS: u64 = 1 << 40;
 
+/// The floating-point type a stream's samples are delivered in.
+///
+/// Samples are always computed in f64; a `Float32` stream's samples are the f64 samples
+/// rounded once to the nearest f32 (ties to even), identically by encoder and decoder. The
+/// type changes no message and no bit of the search, only the header's flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SampleType {
+    /// IEEE binary64 samples (flags bit 0 clear; every version-1 stream).
+    #[default]
+    Float64,
+    /// IEEE binary32 samples (flags bit 0 set; version 2 only).
+    Float32,
+}
+
+impl SampleType {
+    /// "float64" or "float32", as numpy names the dtype.
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleType::Float64 => "float64",
+            SampleType::Float32 => "float32",
+        }
+    }
+
+    /// The type named `name` ("float64" or "float32").
+    pub fn from_name(name: &str) -> Result<SampleType> {
+        match name {
+            "float64" => Ok(SampleType::Float64),
+            "float32" => Ok(SampleType::Float32),
+            other => Err(RecError::InvalidParameter(format!(
+                "sample type {other:?} is not supported; use \"float64\" or \"float32\""
+            ))),
+        }
+    }
+}
+
 /// Everything in a container except the messages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
@@ -47,6 +82,8 @@ pub struct Header {
     pub method_parameter: u32,
     /// Array shape of the batch.
     pub shape: Vec<u64>,
+    /// The type the samples are delivered in.
+    pub sample_type: SampleType,
 }
 
 impl Header {

@@ -33,15 +33,20 @@
 //! every field, the exact length, the padding and the checksum, and raises
 //! [`RecError::CorruptStream`](crate::error::RecError::CorruptStream) on any mismatch.
 
-use super::{check_padding, crc32, read_prologue, read_shape, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC};
+use super::{check_padding, crc32, read_prologue, read_shape, ChunkSummary, Container, Fields, Header, SampleType, StreamSummary, MAGIC};
 use crate::code::{BitReader, BitWriter};
-use crate::error::{corrupt, Result};
+use crate::error::{corrupt, RecError, Result};
 use crate::message::Message;
 
 /// Serialises a header and the messages into a version-1 container; returns the bytes and
 /// the length in bits of each element's code.
 pub fn write(header: &Header, messages: &[Message]) -> Result<(Vec<u8>, Vec<u32>)> {
     header.check_for_writing(messages.len())?;
+    if header.sample_type != SampleType::Float64 {
+        return Err(RecError::InvalidParameter(
+            "format version 1 streams hold float64 samples only; write version 2 for float32 samples".into(),
+        ));
+    }
     let code = header.method.spec().code;
     let mut payload = BitWriter::new();
     let mut lengths = Vec::with_capacity(messages.len());
@@ -110,7 +115,16 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
         return Err(corrupt!("method parameter {method_parameter} is invalid for method \"{}\"", method.name()));
     }
     let shape = read_shape(&mut fields, |fields| fields.u64("shape"))?;
-    let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape };
+    let header = Header {
+        method,
+        target_family,
+        proposal_family,
+        seed,
+        index_offset,
+        method_parameter,
+        shape,
+        sample_type: SampleType::Float64,
+    };
     let count = header.element_count()?;
     let stored_count = fields.u64("element count")?;
     if stored_count != count {
@@ -149,7 +163,6 @@ pub fn parse_header(bytes: &[u8]) -> Result<(Header, &[u8], u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::RecError;
     use crate::method::Method;
     use crate::distribution::Family;
 
@@ -162,6 +175,7 @@ mod tests {
             index_offset: 0,
             method_parameter: 0,
             shape: vec![2, 2],
+            sample_type: SampleType::Float64,
         }
     }
 

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! header: "RECF" | version = 2 | method id | target family id | proposal family id
-//!         | flags = 0 (u8) | seed | index offset | method parameter | d (u8, ≤ 32)
+//!         | flags (u8: bit 0 float32 samples) | seed | index offset | method parameter | d (u8, ≤ 32)
 //!         | d extents | CRC-32 of the header bytes before it (u32 LE)
 //! chunk:  first element | element count (1 … 2²⁰) | coding (u8: 0 universal, 1 range)
 //!         | model length in bytes | model | payload length in bits | payload
@@ -19,7 +19,10 @@
 
 use rayon::prelude::*;
 
-use super::{check_padding, crc32, read_prologue, read_shape, write_varint, ChunkSummary, Container, Fields, Header, StreamSummary, MAGIC};
+use super::{
+    check_padding, crc32, read_prologue, read_shape, write_varint, ChunkSummary, Container, Fields, Header, SampleType, StreamSummary,
+    MAGIC,
+};
 use crate::code::chunk::{decode_chunk, encode_chunk, CodedChunk, Coding};
 use crate::error::{corrupt, RecError, Result};
 use crate::code::message_code::MessageCode;
@@ -27,6 +30,9 @@ use crate::message::{ElementContext, Message};
 
 /// The default number of elements per chunk.
 pub const DEFAULT_CHUNK_ELEMENTS: u64 = 1 << 16;
+/// Header flags bit 0: the samples are delivered as float32.
+const FLAG_FLOAT32: u8 = 1;
+
 /// The most elements a chunk may hold.
 pub const MAX_CHUNK_ELEMENTS: u64 = 1 << 20;
 
@@ -34,7 +40,11 @@ pub const MAX_CHUNK_ELEMENTS: u64 = 1 << 20;
 pub fn write_header(header: &Header) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + 10 * header.shape.len());
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&[2, header.method.id(), header.target_family.id(), header.proposal_family.id(), 0]);
+    let flags = match header.sample_type {
+        SampleType::Float64 => 0,
+        SampleType::Float32 => FLAG_FLOAT32,
+    };
+    out.extend_from_slice(&[2, header.method.id(), header.target_family.id(), header.proposal_family.id(), flags]);
     write_varint(&mut out, header.seed);
     write_varint(&mut out, header.index_offset);
     write_varint(&mut out, header.method_parameter as u64);
@@ -225,9 +235,10 @@ pub fn header_of(bytes: &[u8]) -> Result<Header> {
 pub(crate) fn read_header(fields: &mut Fields<'_>, bytes: &[u8]) -> Result<Header> {
     let (method, target_family, proposal_family) = read_prologue(fields, 2)?;
     let flags = fields.u8("flags")?;
-    if flags != 0 {
-        return Err(corrupt!("header flags {flags:#04x} are not 0"));
+    if flags & !FLAG_FLOAT32 != 0 {
+        return Err(corrupt!("header flags {flags:#04x} set bits other than 0x01 (float32 samples)"));
     }
+    let sample_type = if flags & FLAG_FLOAT32 != 0 { SampleType::Float32 } else { SampleType::Float64 };
     let seed = fields.varint("seed")?;
     let index_offset = fields.varint("index offset")?;
     let method_parameter = fields.varint("method parameter")?;
@@ -242,7 +253,7 @@ pub(crate) fn read_header(fields: &mut Fields<'_>, bytes: &[u8]) -> Result<Heade
     if stored_checksum != checksum {
         return Err(corrupt!("header checksum mismatch: stored {stored_checksum:#010x}, computed {checksum:#010x}"));
     }
-    let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape };
+    let header = Header { method, target_family, proposal_family, seed, index_offset, method_parameter, shape, sample_type };
     header.element_count()?;
     Ok(header)
 }
@@ -330,4 +341,40 @@ pub fn parse(bytes: &[u8], model_parameters: Option<&[f64]>) -> Result<Container
 pub fn summary(bytes: &[u8]) -> Result<StreamSummary> {
     let (header, chunks) = frames(bytes)?;
     Ok(StreamSummary { version: 2, header, chunks: chunks.iter().map(ChunkFrame::summary).collect() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distribution::Family;
+    use crate::method::Method;
+
+    fn header(sample_type: SampleType) -> Header {
+        Header {
+            method: Method::GprsBranch,
+            target_family: Family::Normal,
+            proposal_family: Family::Normal,
+            seed: 7,
+            index_offset: 3,
+            method_parameter: 0,
+            shape: vec![4],
+            sample_type,
+        }
+    }
+
+    #[test]
+    fn the_sample_type_is_flags_bit_0_and_other_flags_are_corrupt() {
+        for sample_type in [SampleType::Float64, SampleType::Float32] {
+            let bytes = write_header(&header(sample_type));
+            assert_eq!(bytes[8], (sample_type == SampleType::Float32) as u8);
+            assert_eq!(header_of(&bytes).unwrap(), header(sample_type));
+        }
+        let mut bytes = write_header(&header(SampleType::Float64));
+        bytes[8] = 0x02;
+        let end = bytes.len() - 4;
+        let checksum = crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&checksum.to_le_bytes());
+        let error = header_of(&bytes).unwrap_err();
+        assert!(matches!(&error, RecError::CorruptStream(m) if m.contains("flags 0x02")), "{error:?}");
+    }
 }
