@@ -97,7 +97,7 @@ def test_encoding_repr_and_metadata():
         enc.method, enc.seed, enc.shape, enc.format_version, enc.index_offset) == ("gprs", 11, (2,), 2, 0)
     assert rf.FORMAT_VERSION == info["format_version"]
     assert len(enc) == 2
-    assert repr(enc).startswith("Encoding(method='gprs', shape=(2,), mean_bits=") and repr(enc).endswith(f"bytes={len(data)})")
+    assert repr(enc).startswith("Encoding(method='gprs', shape=(2,), dtype=float64, mean_bits=") and repr(enc).endswith(f"bytes={len(data)})")
     assert rf.__version__ == importlib.metadata.version("rec_fast")
 
 

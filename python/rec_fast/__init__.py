@@ -13,14 +13,18 @@ rejection sampling (G. Flamich, *Greedy Poisson Rejection Sampling*, NeurIPS 202
 True
 """
 
+from importlib.metadata import PackageNotFoundError, version as _package_version
+
 from ._api import (
     METHODS,
+    ChunkInfo,
     CorruptStreamError,
     Encoding,
     Laplace,
     Normal,
     RecError,
     SearchLimitError,
+    StreamInfo,
     Uniform,
     channel_simulation_divergence,
     decode,
@@ -37,7 +41,10 @@ from .compare import compare
 from .streaming import (ChunkEncoding, CorruptChunkWarning, DecodedChunk, SkippedChunk, StreamReader, StreamWriter,
                         encode_stream, read_stream)
 
-__version__ = "0.1.0"
+try:
+    __version__: str = _package_version("rec_fast")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BLOCK_METHODS",
@@ -46,6 +53,8 @@ __all__ = [
     "BlockLayout",
     "block_stream_info",
     "ChunkEncoding",
+    "ChunkInfo",
+    "StreamInfo",
     "CorruptChunkWarning",
     "DecodedChunk",
     "SkippedChunk",

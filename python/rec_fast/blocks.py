@@ -15,6 +15,7 @@ from typing import Any, Optional, Tuple, Union
 import numpy as np
 
 from . import _core
+from ._progress import Progress, check_progress, reporter
 from ._api import (RecError, _check_broadcasts_to, _check_distribution, _check_proposal_of_stream, _check_threads,
                    _check_uint64, _float_array, _pair_arrays)
 
@@ -338,15 +339,18 @@ class BlockEncoder:
         dims, samples, _, _, _ = self._inner.encode_next(target, proposal)
         return dims, samples
 
-    def encode_rest(self, Q: Any) -> None:
-        """Code every remaining block from ``Q`` at once (in parallel)."""
+    def encode_rest(self, Q: Any, *, progress: Progress = False) -> None:
+        """Code every remaining block from ``Q`` at once (in parallel). ``progress`` as in
+        :func:`encode_blocks` (counting blocks)."""
         Q = _check_distribution(Q, "target Q")
         if Q.family != self._target_family:
             raise RecError(f"this encoder codes {self._target_family} targets, not {Q.family}")
         shape, target, proposal, _ = _pair_arrays(Q, self._P)
         if shape != self._layout.shape:
             raise RecError(f"Q and P broadcast to {shape}, not to the layout's shape {self._layout.shape}")
-        self._inner.encode_rest(target, proposal)
+        progress = check_progress(progress)
+        with reporter(progress, self._layout.num_blocks - self.coded_blocks, "block") as report:
+            self._inner.encode_rest(target, proposal, report)
 
     @property
     def samples(self) -> np.ndarray:
@@ -367,7 +371,8 @@ class BlockEncoder:
 def encode_blocks(Q: Any, P: Any, seed: int = 0, method: str = "exact", layout: Optional[BlockLayout] = None,
                   bits_per_block: Optional[float] = None, *, max_block_size: Optional[int] = None,
                   max_steps: Optional[int] = None, threads: Optional[int] = None,
-                  chunk_size: Optional[int] = None, effective_sample_size: bool = False) -> BlockEncoding:
+                  chunk_size: Optional[int] = None, effective_sample_size: bool = False,
+                  progress: Progress = False) -> BlockEncoding:
     """Code ONE sample of the product target ∏ᵢ Q[i] against ∏ᵢ P[i], block by block.
 
     Parameters
@@ -400,6 +405,15 @@ def encode_blocks(Q: Any, P: Any, seed: int = 0, method: str = "exact", layout: 
     effective_sample_size : bool
         Budget method: evaluate every candidate's weight to report ``block_ess`` (slower:
         without it the encoder stops evaluating a candidate once it cannot win).
+    progress : bool or callable, optional
+        ``True`` shows a tqdm bar of coded blocks once the coding has run for a second (needs
+        ``pip install rec_fast[progress]``); a function ``f(completed, total)`` is called about
+        every 50 ms instead. Targets of 4,096 or more dimensions report.
+
+    Returns
+    -------
+    BlockEncoding
+        The sample (float64, Q's shape), the stream and per-block figures.
 
     Raises
     ------
@@ -417,7 +431,9 @@ def encode_blocks(Q: Any, P: Any, seed: int = 0, method: str = "exact", layout: 
     encoder = BlockEncoder(P, layout, seed, method, bits_per_block=budget if method == "budget" else None,
                            max_steps=max_steps, threads=threads, chunk_size=chunk_size,
                            effective_sample_size=effective_sample_size, target_family=Q.family)
-    encoder._inner.encode_rest(target, proposal)
+    progress = check_progress(progress)
+    with reporter(progress, layout.num_blocks, "block") as report:
+        encoder._inner.encode_rest(target, proposal, report)
     return encoder.encoding()
 
 

@@ -42,7 +42,8 @@ import dask.array as da
 import numpy as np
 
 from . import _core
-from ._api import (CorruptStreamError, RecError, _check_threads, _Distribution, _float_array)
+from ._api import (CorruptStreamError, RecError, _as_sample_type, _check_threads, _Distribution, _float_array,
+                   _sample_type)
 from ._api import Laplace as _NumpyLaplace
 from ._api import Normal as _NumpyNormal
 from ._api import Uniform as _NumpyUniform
@@ -84,12 +85,16 @@ class DaskDistribution:
     """
 
     family = ""
-    __slots__ = ("_first", "_second", "shape")
+    __slots__ = ("_first", "_second", "shape", "dtype")
 
     def __init__(self, first: Any, second: Any) -> None:
         names = _PARAMETER_NAMES[self.family]
         self._first = _parameter(first, names[0])
         self._second = _parameter(second, names[1])
+        # As rec_fast's distributions: float32 when the parameters given as arrays all are.
+        typed = [p.dtype for value, p in zip((first, second), self._parameters()) if type(value) not in (int, float)]
+        single = bool(typed) and all(dtype == np.float32 for dtype in typed)
+        self.dtype = np.dtype(np.float32 if single else np.float64)
         self.shape: Tuple[int, ...] = _broadcast_shape((self._first.shape, self._second.shape),
                                                        f"{self.family} {names[0]} and {names[1]}")
         self._check_numpy_parameters()
@@ -279,14 +284,14 @@ def _read_frames(frames: Union[bytes, Tuple[str, int, int]]) -> bytes:
 
 def _decode_block(header: bytes, frames: Union[bytes, Tuple[str, int, int]], first_element: int, count: int,
                   first_chunk: int, family: str, p_first: Any, p_second: Any, block_shape: Tuple[int, ...],
-                  stream_shape: Tuple[int, ...], threads: Optional[int]) -> np.ndarray:
+                  stream_shape: Tuple[int, ...], threads: Optional[int], sample_type: str = "float64") -> np.ndarray:
     """One dask block of :func:`decode`: the samples of the frames of its elements (given, or
     read from the stream's file)."""
     P = _block_distribution(family, p_first, p_second, first_element, stream_shape)
     frames = _read_frames(frames)
     samples = _core.decode_frames(header, frames, first_element, count, first_chunk, P._compact_side(block_shape),
                                   threads)
-    return samples.reshape(block_shape)
+    return _as_sample_type(samples, sample_type).reshape(block_shape)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -390,7 +395,7 @@ def encode(Q: AnyDistribution, P: AnyDistribution, seed: int = 0, method: str = 
     settings = _settings(method, seed, index_offset, max_steps, threads, processes,
                          _core.MAX_CHUNK_SIZE if one_chunk_per_block else chunk_size)
     shape = _broadcast_shape((Q.shape, P.shape), "target Q and coding distribution P")
-    header = _header(settings, Q.family, P.family, shape)
+    header = _header(settings, Q.family, P.family, shape, _sample_type(Q, 2))
     if int(np.prod(shape, dtype=object)) == 0:
         data = header
         return (data, decode(data, P)) if return_samples else data
@@ -551,7 +556,7 @@ def _decode(data: bytes, P: AnyDistribution, block_counts: List[int], threads: O
     except ValueError:
         raise RecError(f"proposal shape {P.shape} does not broadcast to the stream's shape {shape}") from None
     if not block_counts:
-        return da.from_array(np.empty(shape))
+        return da.from_array(np.empty(shape, dtype=info["sample_type"]))
     chunk_counts = [c["element_count"] for c in info["chunks"]]
     frame_lengths = [c["byte_length"] for c in info["chunks"]]
     header_length = info["chunks"][0]["byte_offset"]
@@ -584,8 +589,8 @@ def _decode(data: bytes, P: AnyDistribution, block_counts: List[int], threads: O
             chunk += 1
         frames = data[first_byte:byte] if path is None else (path, first_byte, byte)
         task = decode_task(header, frames, first_element, count, first_chunk, P.family, parameters[0][number],
-                           parameters[1][number], block_shape, shape, threads)
-        arrays.append(da.from_delayed(task, shape=block_shape, dtype=np.float64))
+                           parameters[1][number], block_shape, shape, threads, info["sample_type"])
+        arrays.append(da.from_delayed(task, shape=block_shape, dtype=np.dtype(info["sample_type"])))
     samples = da.concatenate(arrays, axis=0) if len(arrays) > 1 else arrays[0]
     if by_rows or len(shape) < 2:
         return samples.reshape(shape)

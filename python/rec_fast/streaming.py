@@ -21,8 +21,8 @@ from typing import IO, Any, Iterable, Iterator, List, NamedTuple, Optional, Tupl
 import numpy as np
 
 from . import _core
-from ._api import (CorruptStreamError, Distribution, RecError, _check_distribution, _check_proposal_of_stream,
-                   _check_threads, _check_uint64, _pair_shape)
+from ._api import (CorruptStreamError, Distribution, RecError, _as_sample_type, _check_distribution,
+                   _check_proposal_of_stream, _check_threads, _check_uint64, _pair_shape, _sample_type)
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
@@ -105,9 +105,10 @@ def _check_shape(shape: Any) -> Optional[Tuple[int, ...]]:
     return shape
 
 
-def _header(settings: dict, target_family: str, proposal_family: str, shape: Tuple[int, ...]) -> bytes:
+def _header(settings: dict, target_family: str, proposal_family: str, shape: Tuple[int, ...],
+            sample_type: str = "float64") -> bytes:
     return _core.stream_header(target_family, proposal_family, list(shape), settings["method"], settings["seed"],
-                               settings["index_offset"], settings["processes"])
+                               settings["index_offset"], settings["processes"], sample_type)
 
 
 def _encode_piece(Q: Distribution, P: Distribution, settings: dict, first_element: int,
@@ -119,6 +120,7 @@ def _encode_piece(Q: Distribution, P: Distribution, settings: dict, first_elemen
         Q._compact_side(shape), P._compact_side(shape), settings["method"], settings["seed"],
         settings["index_offset"], first_element, first_chunk, settings["max_steps"], settings["threads"],
         settings["processes"], settings["chunk_size"])
+    samples = _as_sample_type(samples, _sample_type(Q, 2))
     encoding = ChunkEncoding(first_element, samples.reshape(shape), steps.view(np.int64).reshape(shape),
                              bits.reshape(shape))
     return encoding, frames, chunks
@@ -177,6 +179,7 @@ class StreamWriter:
         self._file, self._owned = _open(file, "wb")
         self._spool: Optional[IO[bytes]] = None if self._shape is not None else tempfile.TemporaryFile()
         self._families: Optional[Tuple[str, str]] = None
+        self._sample_type = "float64"
         self._written = 0
         self._chunks = 0
         self._bytes = 0
@@ -209,16 +212,21 @@ class StreamWriter:
         if self._families is not None and families != self._families:
             raise RecError(f"this piece pairs a {Q.family} target with a {P.family} proposal, but the stream "
                            f"holds {self._families[0]} targets and {self._families[1]} proposals")
+        sample_type = _sample_type(Q, 2)
+        if self._families is not None and sample_type != self._sample_type:
+            raise RecError(f"this piece's targets have {sample_type} parameters, but the stream holds "
+                           f"{self._sample_type} samples (from its first piece); convert the parameters")
         if self._declared is not None and self._written + count > self._declared:
             raise RecError(f"this piece's {count} elements would exceed the stream's declared shape "
                            f"{self._shape} ({self._declared} elements, {self._written} written)")
         # Nothing is written unless the whole piece encodes, so a failed piece can be retried.
         header = b"" if self._families is not None or self._shape is None else _header(
-            self._settings, Q.family, P.family, self._shape)
+            self._settings, Q.family, P.family, self._shape, sample_type)
         encoding, frames, chunks = _encode_piece(Q, P, self._settings, self._written, self._chunks)
         if header:
             self._emit(header)
         self._families = families
+        self._sample_type = sample_type
         _write_all(self._spool or self._file, frames)
         self._bytes += len(frames)
         self._written += count
@@ -245,7 +253,7 @@ class StreamWriter:
                                f"{self._written} were written")
             if self._spool is not None:
                 assert self._families is not None
-                header = _header(self._settings, *self._families, (self._written,))
+                header = _header(self._settings, *self._families, (self._written,), self._sample_type)
                 self._emit(header)
                 self._spool.seek(0)
                 while True:
@@ -304,7 +312,8 @@ class StreamReader:
     """Reads a version-2 stream from a path or a binary file chunk by chunk.
 
     Iterating yields :class:`DecodedChunk` tuples ``(number, start, stop, samples)`` in stream
-    order; ``samples`` is a flat float64 array of elements ``start .. stop`` (row-major in the
+    order; ``samples`` is a flat array (float64, or float32 for a stream of float32 targets) of
+    elements ``start .. stop`` (row-major in the
     stream's shape). ``P`` must be the encoder's coding distribution and broadcast to the stream's
     shape; a scalar P, or one whose arrays have the stream's full shape (a ``numpy.memmap``
     works), is used without copying.
@@ -350,7 +359,7 @@ class StreamReader:
                 return
             kind, number, start, count, value = chunk
             if kind == "frame":
-                yield DecodedChunk(number, start, start + count, value)
+                yield DecodedChunk(number, start, start + count, _as_sample_type(value, self.info["sample_type"]))
                 continue
             if not self._skip:
                 raise CorruptStreamError(value)
@@ -362,7 +371,7 @@ class StreamReader:
     def read_all(self) -> np.ndarray:
         """Every remaining chunk's samples in the stream's shape (NaN for skipped chunks)."""
         count = int(np.prod(self.shape, dtype=object))
-        samples = np.full(count, np.nan)
+        samples = np.full(count, np.nan, dtype=self.info["sample_type"])
         for chunk in self:
             samples[chunk.start:chunk.stop] = chunk.samples
         return samples.reshape(self.shape)
