@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 import rec_fast as rf
-from rec_fast.__main__ import default_workload
+from rec_fast.workloads import default_workload
 from rec_fast.channel import GLOBAL_METHODS, bits_table, format_bits_table
 
 

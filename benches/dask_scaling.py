@@ -1,6 +1,6 @@
 """Scaling of rec_fast.dask.encode from one to more worker processes of a distributed cluster.
 
-Encodes N elements of the demo workload (``rec_fast.__main__.default_workload``: Gaussian
+Encodes N elements of the demo workload (``rec_fast.workloads.default_workload``: Gaussian
 targets of about 4 bits of KL against N(0, 1)) as dask arrays of ``--block`` elements per
 block, on a ``distributed.LocalCluster`` of 1, then 2 (``--workers``) worker processes of one
 thread each, and prints seconds, elements per second and the speed-up over one worker. Every
@@ -51,7 +51,7 @@ def main(argv: List[str]) -> int:
 
     import rec_fast as rf
     import rec_fast.dask as rfd
-    from rec_fast.__main__ import default_workload
+    from rec_fast.workloads import default_workload
 
     Q_numpy, P = default_workload(args.count, args.seed)
     Q = rfd.Normal(da.from_array(Q_numpy.loc, chunks=args.block), da.from_array(Q_numpy.scale, chunks=args.block))

@@ -43,7 +43,7 @@ def child(job: str, count: int, method: str, path: str, threads: int | None) -> 
     import numpy as np
 
     import rec_fast as rf
-    from rec_fast.__main__ import default_workload
+    from rec_fast.workloads import default_workload
 
     baseline = current_bytes()
     P = rf.Normal(0.0, 1.0)

@@ -7,7 +7,7 @@ samples are also written as a format version 1 stream (untimed) and decoded in t
 so the two decoders are compared side by side. Workloads:
 
 * ``normal``: the default workload of ``python -m rec_fast demo`` — Gaussian targets with KL
-  spread around 4 bits (``rec_fast.__main__.default_workload``) against N(0, 1);
+  spread around 4 bits (``rec_fast.workloads.default_workload``) against N(0, 1);
 * ``laplace``: Laplace targets L(m, b), m ~ N(0, 0.7²), b log-uniform in [0.03, 0.12], against
   L(0, 1);
 * ``uniform``: Uniform targets of width 0.005–0.05 inside U(−1, 1);

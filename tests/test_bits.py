@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import rec_fast as rf
-from rec_fast.__main__ import default_workload
+from rec_fast.workloads import default_workload
 from rec_fast.channel import (GPRS_INDEX_GAP, PAPER_BRANCH_AND_BOUND, PAPER_GLOBAL, bits_table,
                               format_bits_table)
 

@@ -867,7 +867,7 @@ def test_effective_sample_size_is_finite_when_the_weights_underflow():
 
 
 def test_the_blocks_command_codes_and_verifies_a_posterior(capsys):
-    from rec_fast.__main__ import main
+    from rec_fast.cli import main
 
     for extra in ([], ["--stored"]):
         assert main(["blocks", "--d", "3000", "--seed", "2", *extra]) == 0

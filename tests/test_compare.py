@@ -89,4 +89,4 @@ def test_command_line_errors_exit_with_status_2_and_a_message():
         result = subprocess.run([sys.executable, "-m", "rec_fast", *arguments],
                                 capture_output=True, text=True, check=False, timeout=HANG_GUARD)
         assert result.returncode == 2, (arguments, result.stderr)
-        assert "python -m rec_fast: error:" in result.stderr and "Traceback" not in result.stderr
+        assert "rec-fast" in result.stderr and "error:" in result.stderr and "Traceback" not in result.stderr

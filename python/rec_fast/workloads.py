@@ -27,11 +27,12 @@ This module imports only numpy; ``rec_fast.Normal`` is imported when ``target()`
 from __future__ import annotations
 
 import math
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Workload", "combiner_profile", "vae_profile"]
+__all__ = ["Workload", "combiner_profile", "default_workload", "vae_profile"]
 
 _LN2 = math.log(2.0)
 
@@ -313,3 +314,20 @@ def _check_d(d) -> int:
     if d_int != d or d_int < 0:
         raise ValueError(f"d must be a non-negative integer, got {d!r}")
     return d_int
+
+
+def default_workload(count: int, seed: int = 0) -> "tuple[Any, Any]":
+    """The demo's workload (``rec-fast demo``): ``count`` Gaussian targets against N(0, 1) with
+    KL spread around 4 bits (scales log-uniform in [0.03, 0.12], means N(0, 0.7²)), as
+    ``(rf.Normal targets, rf.Normal(0, 1))``.
+
+    >>> Q, P = default_workload(3, seed=0)
+    >>> Q.shape, P.shape
+    ((3,), ())
+    """
+    import rec_fast as rf
+
+    generator = np.random.default_rng(seed)
+    scale = np.exp(generator.uniform(np.log(0.03), np.log(0.12), count))
+    loc = generator.normal(0.0, 0.7, count)
+    return rf.Normal(loc, scale), rf.Normal(0.0, 1.0)
