@@ -446,7 +446,7 @@ def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-
         proposal has only when the proposal's mode is not strictly inside the target's support.
     seed : int in [0, 2**64)
         The seed shared with the decoder.
-    method : {"gprs", "gprs-bb", "pfr", "gprs-parallel", "gprs-dyadic", "astar-bb"}
+    method : {"gprs-bb", "gprs", "pfr", "gprs-parallel", "gprs-dyadic", "astar-bb"}
         ``"gprs"``: global greedy Poisson rejection sampling, E[steps] = 2^D∞.
         ``"gprs-bb"``: branch-and-bound GPRS splitting on the sample, E[steps] = O(KL).
         ``"pfr"``: Poisson functional representation / global A* coding (Li & El Gamal 2018),
