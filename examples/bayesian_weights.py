@@ -36,7 +36,7 @@ import argparse
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -95,7 +95,10 @@ def load_data(quick: bool = False, test_fraction: float = 0.25, split_seed: int 
     mean = X[train].mean(axis=0)
     std = X[train].std(axis=0)
     std[std < 1e-8] = 1.0  # pixels that are constant in the training set (always 0 in digits)
-    standardize = lambda A: (A - mean) / std  # noqa: E731
+
+    def standardize(A: np.ndarray) -> np.ndarray:
+        return np.asarray((A - mean) / std)
+
     return Dataset(standardize(X[train]), y[train], standardize(X[test]), y[test], name)
 
 
@@ -129,9 +132,9 @@ class Model:
     def logits(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         if self.hidden:
             W1, b1, W2, b2 = self.unpack(theta)
-            return np.tanh(X @ W1 + b1) @ W2 + b2
+            return np.asarray(np.tanh(X @ W1 + b1) @ W2 + b2)
         W, b = self.unpack(theta)
-        return X @ W + b
+        return np.asarray(X @ W + b)
 
     def loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> Tuple[float, np.ndarray]:
         """Mean cross-entropy (nats per example) and its gradient with respect to theta."""
@@ -173,7 +176,7 @@ def gaussian_divergences_bits(mu: np.ndarray, s: np.ndarray, prior_scale: float)
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
+    return np.asarray(np.logaddexp(0.0, x))
 
 
 def _softplus_inverse(y: float) -> float:
@@ -279,7 +282,7 @@ def train_posterior(data: Dataset, config: Optional[TrainConfig] = None, seed: i
 @dataclass
 class CodedVariant:
     name: str
-    encoding: object       # what rf.encode_blocks returned
+    encoding: rf.BlockEncoding  # what rf.encode_blocks returned
     data: bytes            # the stream
     decoded: np.ndarray    # what rf.decode_blocks returned
     encode_seconds: float
@@ -300,7 +303,7 @@ class CodingResult:
     layout: object          # the side-information layout
 
 
-def divergences_bits(Q, P, posterior: Posterior) -> Tuple[np.ndarray, np.ndarray]:
+def divergences_bits(Q: rf.Normal, P: rf.Normal, posterior: Posterior) -> Tuple[np.ndarray, np.ndarray]:
     """Per-weight (KL, D_inf) in bits from rec_fast when it offers them, else numpy's closed form."""
     if hasattr(rf, "divergences"):
         kl, dmax = rf.divergences(Q, P)
@@ -316,7 +319,7 @@ def code_weights(posterior: Posterior, seed: int = 0, bits_per_block: float = 8.
     kl_bits, dmax_bits = divergences_bits(Q, P, posterior)
     variants: Dict[str, CodedVariant] = {}
 
-    def code_one(name: str, encode, decode) -> None:
+    def code_one(name: str, encode: Callable[[], rf.BlockEncoding], decode: Callable[[bytes], np.ndarray]) -> None:
         t0 = time.perf_counter()
         enc = encode()
         data = enc.to_bytes()
@@ -364,7 +367,7 @@ def default_config(quick: bool, hidden: int = 0) -> TrainConfig:
 
 
 def run(quick: bool = False, seed: int = 0, hidden: int = 0, verbose: bool = True,
-        config: Optional[TrainConfig] = None) -> dict:
+        config: Optional[TrainConfig] = None) -> Dict[str, Any]:
     """The whole pipeline; returns everything a test or a notebook wants to look at."""
     say = print if verbose else (lambda *a, **k: None)
     data = load_data(quick=quick)
@@ -381,7 +384,10 @@ def run(quick: bool = False, seed: int = 0, hidden: int = 0, verbose: bool = Tru
     total_kl = float(np.sum(coding.kl_bits))
 
     rng = np.random.default_rng(seed + 1)
-    acc = lambda w: model.accuracy(np.asarray(w, dtype=np.float64).ravel(), data.X_test, data.y_test)  # noqa: E731
+
+    def acc(w: Any) -> float:
+        return model.accuracy(np.asarray(w, dtype=np.float64).ravel(), data.X_test, data.y_test)
+
     numpy_samples = posterior.mu + posterior.s * rng.standard_normal((50, model.size))
     numpy_accuracies = np.array([acc(w) for w in numpy_samples])
     accuracies = {
@@ -399,7 +405,7 @@ def run(quick: bool = False, seed: int = 0, hidden: int = 0, verbose: bool = Tru
     return results
 
 
-def print_report(results: dict) -> None:
+def print_report(results: Dict[str, Any]) -> None:
     posterior: Posterior = results["posterior"]
     coding: CodingResult = results["coding"]
     total_kl = results["total_kl_bits"]
@@ -430,7 +436,7 @@ def print_report(results: dict) -> None:
     print(f"\nexact: decoded weights identical to the encoder's sample: {same}")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
+def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer training examples and steps (a few seconds)")
     parser.add_argument("--seed", type=int, default=0, help="training noise, coding seed and numpy sampling")

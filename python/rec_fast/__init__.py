@@ -13,7 +13,8 @@ rejection sampling (G. Flamich, *Greedy Poisson Rejection Sampling*, NeurIPS 202
 True
 """
 
-from importlib.metadata import PackageNotFoundError, version as _package_version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _package_version
 
 from ._api import (
     METHODS,
@@ -43,7 +44,7 @@ from .streaming import (ChunkEncoding, CorruptChunkWarning, DecodedChunk, Skippe
 
 try:
     __version__: str = _package_version("rec_fast")
-except PackageNotFoundError:  # imported from a source tree that was never installed
+except _PackageNotFoundError:  # imported from a source tree that was never installed
     __version__ = "0+unknown"
 
 __all__ = [

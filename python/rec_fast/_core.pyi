@@ -4,7 +4,7 @@ The public API lives in :mod:`rec_fast`; these functions take flat, contiguous f
 arrays that the Python layer has already broadcast.
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, final
 
 import numpy as np
 import numpy.typing as npt
@@ -29,11 +29,11 @@ class SearchLimitError(RecError):
 #: One side of a batch: (family name "Normal", "Laplace" or "Uniform", first parameters,
 #: second parameters) — (loc, scale), or (low, high) for "Uniform" — as flat float64 arrays,
 #: each of one value per element or of one value shared by every element.
-Side = Tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64]]
+_Side = Tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 def encode_pairs(
-    target: Side,
-    proposal: Side,
+    target: _Side,
+    proposal: _Side,
     shape: List[int],
     method: str,
     seed: int,
@@ -43,10 +43,14 @@ def encode_pairs(
     processes: int,
     format_version: int,
     chunk_size: int,
+    sample_type: str = "float64",
+    progress: Optional[Callable[[int], Any]] = None,
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], bytes]:
     """Encode a flat batch of pairs; returns (samples, steps, bits, container bytes), where
     bits are each element's share of the payload bits. Version-2 streams are encoded chunk by
-    chunk, holding one chunk's messages at a time.
+    chunk, holding one chunk's messages at a time. ``sample_type`` ("float64" or "float32")
+    is recorded in the header (the samples returned are float64 either way); ``progress``,
+    if given, is called with the number of finished elements about every 50 ms.
 
     Runs without the GIL; from 4,096 elements on, Ctrl-C stops it after the searches in flight
     (KeyboardInterrupt)."""
@@ -54,24 +58,24 @@ def encode_pairs(
 def container_info(data: bytes) -> dict:
     """Validate a container's framing and checksums; return its header fields and chunks."""
 
-def decode_pairs(data: bytes, proposal: Side, threads: Optional[int]) -> npt.NDArray[np.float64]:
+def decode_pairs(data: bytes, proposal: _Side, threads: Optional[int]) -> npt.NDArray[np.float64]:
     """Decode a container against a flat proposal side of the stream's element count."""
 
-def divergences_pairs(target: Side, proposal: Side) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def divergences_pairs(target: _Side, proposal: _Side) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Elementwise KL[Q‖P] and D∞[Q‖P] in bits."""
 
-def channel_simulation_divergence_pairs(target: Side, proposal: Side) -> npt.NDArray[np.float64]:
+def channel_simulation_divergence_pairs(target: _Side, proposal: _Side) -> npt.NDArray[np.float64]:
     """Elementwise D_CS[Q‖P] in bits."""
 
 def stretch_pairs(
-    target: Side,
-    proposal: Side,
+    target: _Side,
+    proposal: _Side,
     argument: npt.NDArray[np.float64],
     inverse: bool,
 ) -> npt.NDArray[np.float64]:
     """Elementwise σ⁻¹(t) (inverse=True) or σ(h) (inverse=False)."""
 
-def distribution_values(distribution: Side, argument: npt.NDArray[np.float64], function: str) -> npt.NDArray[np.float64]:
+def distribution_values(distribution: _Side, argument: npt.NDArray[np.float64], function: str) -> npt.NDArray[np.float64]:
     """Elementwise ``function`` ("cdf", "survival", "quantile" or "upper_quantile") of the
     side's distributions at ``argument``."""
 
@@ -83,6 +87,7 @@ DEFAULT_BUDGET_BITS: int
 MAX_BLOCK_SIZE: int
 DEFAULT_BLOCK_MAX_STEPS: int
 
+@final
 class BlockLayout:
     """Which dimensions of a product target are coded together (see :class:`rec_fast.BlockLayout`)."""
 
@@ -90,7 +95,7 @@ class BlockLayout:
     def from_kl(expected_kl: npt.NDArray[np.float64], bits_per_block: float, max_block_size: int, seed: int) -> "BlockLayout":
         """Greedy fill of a seeded dimension order to ``bits_per_block`` bits of expected KL."""
     @staticmethod
-    def from_target(target: Side, proposal: Side, bits_per_block: float, max_block_size: int, seed: int) -> "BlockLayout":
+    def from_target(target: _Side, proposal: _Side, bits_per_block: float, max_block_size: int, seed: int) -> "BlockLayout":
         """The same fill on the target's own KLs; streams store its block sizes."""
     @staticmethod
     def from_bytes(data: bytes) -> "BlockLayout":
@@ -109,11 +114,12 @@ class BlockLayout:
     @property
     def stored_in_stream(self) -> bool: ...
 
+@final
 class BlockEncoder:
     """Codes the blocks of a product target, all at once or one after another."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         layout: BlockLayout,
         shape: List[int],
         target_family: str,
@@ -125,11 +131,13 @@ class BlockEncoder:
         chunk_size: int,
         effective_sample_size: bool,
         threads: Optional[int],
-    ) -> None: ...
-    def encode_rest(self, target: Side, proposal: Side) -> None:
-        """Code every remaining block (in parallel, without the GIL) from sides indexed by dimension."""
+    ) -> "BlockEncoder": ...
+    def encode_rest(self, target: _Side, proposal: _Side, progress: Optional[Callable[[int], Any]] = None) -> None:
+        """Code every remaining block (in parallel, without the GIL) from sides indexed by
+        dimension; ``progress(completed blocks)`` is called about every 50 ms, and Ctrl-C stops
+        the coding (no block is added)."""
     def encode_next(
-        self, target: Side, proposal: Side
+        self, target: _Side, proposal: _Side
     ) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], int, float, float]:
         """Code the next block from sides in block order; returns (dimensions, samples, steps, ESS, KL bits)."""
     def finish(self) -> Tuple[bytes, npt.NDArray[np.float64]]:
@@ -143,19 +151,19 @@ class BlockEncoder:
     def coded_blocks(self) -> int: ...
     def layout(self) -> BlockLayout: ...
 
-def decode_blocks(data: bytes, proposal: Side, layout: Optional[BlockLayout], threads: Optional[int]) -> npt.NDArray[np.float64]:
+def decode_blocks(data: bytes, proposal: _Side, layout: Optional[BlockLayout], threads: Optional[int]) -> npt.NDArray[np.float64]:
     """Decode a block stream against a flat proposal side of the stream's dimension count."""
 
 def block_stream_info(data: bytes) -> dict:
     """Validate a block stream's header; return its fields (and its stored layout, if any)."""
 
 def stream_header(target_family: str, proposal_family: str, shape: List[int], method: str, seed: int,
-                  index_offset: int, processes: int) -> bytes:
+                  index_offset: int, processes: int, sample_type: str = "float64") -> bytes:
     """The header of a version-2 stream written piece by piece."""
 
 def encode_frames(
-    target: Side,
-    proposal: Side,
+    target: _Side,
+    proposal: _Side,
     method: str,
     seed: int,
     index_offset: int,
@@ -169,20 +177,21 @@ def encode_frames(
     """Encode a piece of a stream (its elements ``first_element ..``) as chunk frames of at most
     ``chunk_size`` elements; returns (samples, steps, bits, frame bytes, frames written)."""
 
-def decode_frames(header: bytes, frames: bytes, first_element: int, count: int, first_chunk: int, proposal: Side,
+def decode_frames(header: bytes, frames: bytes, first_element: int, count: int, first_chunk: int, proposal: _Side,
                   threads: Optional[int]) -> npt.NDArray[np.float64]:
     """Decode the frames of elements ``first_element .. first_element + count`` of the stream
     whose header bytes are ``header``: ``frames`` holds exactly the whole chunk frames that
     cover that range (it starts and ends on chunk boundaries), the first being the stream's
     chunk number ``first_chunk`` (which errors name)."""
 
+@final
 class StreamReader:
     """Reads a version-2 stream chunk by chunk from a binary file (anything with ``read(n)``)."""
 
-    def __init__(self, file: Any) -> None: ...
+    def __new__(cls, file: Any) -> "StreamReader": ...
     def header(self) -> Dict[str, Any]:
         """The header fields."""
-    def next_chunk(self, proposal: Side, threads: Optional[int]) -> Optional[Tuple[str, int, int, int, Any]]:
+    def next_chunk(self, proposal: _Side, threads: Optional[int]) -> Optional[Tuple[str, int, int, int, Any]]:
         """None after the last chunk; ("frame", number, first, count, samples) or
         ("corrupt", number, first, count, message)."""
     def elements_read(self) -> int:
