@@ -256,7 +256,8 @@ pub struct BatchControl {
     completed: AtomicU64,
 }
 
-/// Elements per progress update (and the smallest unit of work a thread takes).
+/// Elements per progress update and per unit of work a thread takes, for element searches
+/// (microseconds each); costly units such as blocks use [`map_units_until`] with groups of 1.
 pub const PROGRESS_GROUP: usize = 64;
 
 impl BatchControl {
@@ -310,11 +311,23 @@ where
     T: Send,
     F: Fn(usize) -> Result<T> + Sync + Send,
 {
+    map_units_until(count, PROGRESS_GROUP, control, work)
+}
+
+/// [`map_elements_until`] with units of work of `group` elements: each is run by one thread
+/// and counted in `control` when it finishes (1 for costly units such as blocks, so that even
+/// a few of them spread over the threads).
+pub fn map_units_until<T, F>(count: usize, group: usize, control: &BatchControl, work: F) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(usize) -> Result<T> + Sync + Send,
+{
+    let group_size = group.max(1);
     let first_failure = AtomicUsize::new(usize::MAX);
-    let groups: Vec<Vec<Option<Result<T>>>> = (0..count.div_ceil(PROGRESS_GROUP))
+    let groups: Vec<Vec<Option<Result<T>>>> = (0..count.div_ceil(group_size))
         .into_par_iter()
         .map(|group| {
-            let elements = group * PROGRESS_GROUP..count.min((group + 1) * PROGRESS_GROUP);
+            let elements = group * group_size..count.min((group + 1) * group_size);
             let length = elements.len() as u64;
             let results = elements
                 .map(|i| {
@@ -545,5 +558,22 @@ mod tests {
         let values = with_threads(Some(2), || map_elements_until(count, &control, |i| Ok(2 * i))).unwrap();
         assert_eq!(values, Ok((0..count).map(|i| 2 * i).collect::<Vec<_>>()));
         assert_eq!(control.completed(), count as u64);
+    }
+
+    #[test]
+    fn units_of_one_spread_a_few_costly_units_over_the_threads() {
+        let control = BatchControl::new();
+        let threads = std::sync::Mutex::new(std::collections::HashSet::new());
+        let values = with_threads(Some(2), || {
+            map_units_until(8, 1, &control, |i| {
+                threads.lock().unwrap().insert(std::thread::current().id());
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                Ok(i)
+            })
+        })
+        .unwrap();
+        assert_eq!(values, Ok((0..8).collect::<Vec<_>>()));
+        assert_eq!(control.completed(), 8);
+        assert_eq!(threads.lock().unwrap().len(), 2);
     }
 }

@@ -140,7 +140,7 @@ def test_inspect_reads_block_streams(tmp_path, capsys):
     (["encode", "{tmp}/ok.npz", "--out", "{tmp}/s.rec", "--proposal", "Normal:0"], "expected FAMILY:A,B"),
     (["encode", "{tmp}/ok.npz", "--out", "{tmp}/s.rec", "--proposal", "Cauchy:0,1"], "expected FAMILY:A,B"),
     (["encode", "{tmp}/ok.npz", "--out", "{tmp}/s.rec", "--proposal", "Normal:0,0.05"], "unbounded"),
-    (["encode", "{tmp}/text.npz", "--out", "{tmp}/s.rec"], "not a numpy .npz or .npy file"),
+    (["encode", "{tmp}/text.npz", "--out", "{tmp}/s.rec"], "not a readable numpy .npz or .npy file"),
     (["encode", "{tmp}/ok.npz", "--out", "{tmp}/no/such/dir/s.rec"], "No such file or directory"),
     (["decode", "{tmp}/ok.rec", "--out", "{tmp}/x.npy", "--proposal", "Laplace:0,1"], "Normal proposal, but P is Laplace"),
     (["decode", "{tmp}/missing.rec", "--out", "{tmp}/x.npy"], "missing.rec: No such file"),
@@ -188,3 +188,29 @@ def test_python_dash_m_runs_the_same_command():
     result = subprocess.run([sys.executable, "-m", "rec_fast", "inspect", "--help"], capture_output=True, text=True,
                             timeout=HANG_GUARD)
     assert result.returncode == 0 and "usage: rec-fast inspect" in result.stdout
+
+
+def test_output_names_are_used_as_given_and_unreadable_inputs_are_input_errors(tmp_path, capsys):
+    np.savez(tmp_path / "ok.npz", loc=[0.0, 0.5], scale=[0.1, 0.2])
+    status, _, err = run(["encode", str(tmp_path / "ok.npz"), "-o", str(tmp_path / "s.rec"), "-q"], capsys)
+    assert status == 0, err
+    status, out, err = run(["decode", str(tmp_path / "s.rec"), "-o", str(tmp_path / "samples")], capsys)
+    assert status == 0 and (tmp_path / "samples").exists() and not (tmp_path / "samples.npy").exists(), err
+    assert np.load(tmp_path / "samples").shape == (2,)
+    assert not list(tmp_path.glob(".rec-fast-*"))  # no temporary file left behind
+    status, _, err = run(["decode", str(tmp_path / "s.rec"), "-o", str(tmp_path)], capsys)
+    assert status == 2 and "is a directory" in err
+    (tmp_path / "empty.npz").write_bytes(b"")
+    whole = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])
+    for name in ("empty.npz", "cut.npz"):
+        status, _, err = run(["encode", str(tmp_path / name), "-o", str(tmp_path / "x.rec")], capsys)
+        assert status == 2 and "not a readable numpy" in err and "Traceback" not in err, err
+
+
+def test_inspect_reports_a_corrupt_block_stream(tmp_path, capsys):
+    data = bytearray(rf.encode_blocks(rf.Normal(np.linspace(-1, 1, 50), 0.3), rf.Normal(0.0, 1.0)).to_bytes())
+    data[6] ^= 0xFF
+    (tmp_path / "b.rec").write_bytes(bytes(data))
+    status, out, _ = run(["inspect", str(tmp_path / "b.rec"), "--json"], capsys)
+    assert status == 1 and json.loads(out)["checksums"] == "failed"

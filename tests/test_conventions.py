@@ -229,3 +229,51 @@ def test_the_examples_type_check_under_mypy_strict():
     result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "examples/"], capture_output=True, text=True,
                             timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- review follow-ups -----------------------------------------------------------------------
+
+def test_encodings_and_distributions_pickle_and_copy():
+    import copy
+    import pickle
+
+    loc32 = np.float32([0.5, -0.25])
+    Q = rf.Normal(loc32, 0.1)  # float32 through its array; the Python number adapts
+    enc = rf.encode(Q, P, seed=3)
+    for clone in (pickle.loads(pickle.dumps(enc)), copy.copy(enc), copy.deepcopy(enc)):
+        assert clone.samples.tobytes() == enc.samples.tobytes() and clone.to_bytes() == enc.to_bytes()
+        assert repr(clone) == repr(enc) and not clone.samples.flags.writeable
+    for clone in (pickle.loads(pickle.dumps(Q)), copy.deepcopy(Q)):
+        assert clone == Q and clone.dtype == np.float32
+
+
+def test_read_only_memmaps_are_used_without_a_copy(tmp_path):
+    values = np.linspace(0.05, 0.5, 1000)
+    np.save(tmp_path / "scale.npy", values)
+    mapped = np.load(tmp_path / "scale.npy", mmap_mode="r")
+    Q = rf.Normal(0.0, mapped)
+    assert np.shares_memory(Q.scale, mapped)
+    writable = np.load(tmp_path / "scale.npy", mmap_mode="r+")
+    assert not np.shares_memory(rf.Normal(0.0, writable).scale, writable)
+    base = values.copy()
+    view = base[:]
+    view.setflags(write=False)  # read-only, but its base is not: copied
+    assert not np.shares_memory(rf.Normal(0.0, view).scale, base)
+
+
+def test_float32_samples_beyond_the_float32_range_are_refused():
+    huge = np.float32(3.4e38)
+    Q = rf.Normal(np.full(4, huge), np.float32(1e37))
+    with pytest.raises(rf.RecError, match=r"element \d+: sample .* overflows float32"):
+        rf.encode(Q, rf.Normal(huge, np.float32(2e37)))
+
+
+def test_the_dask_encoder_keeps_the_targets_dtype():
+    pytest.importorskip("dask")
+    import rec_fast.dask as rfd
+
+    loc32, _ = float32_targets(50)
+    Q = rf.Normal(loc32, 0.1)
+    data = rfd.encode(Q, P, seed=6, scheduler="sync")
+    assert data == rf.encode(Q, P, seed=6, chunk_size=50).to_bytes()
+    assert rfd.decode(data, P).compute(scheduler="sync").dtype == np.float32

@@ -6,6 +6,7 @@ types, broadcasts parameter arrays with numpy and reshapes results.
 
 from __future__ import annotations
 
+import mmap
 import numbers
 from typing import Any, List, Literal, Optional, Tuple, TypedDict, Union
 
@@ -37,10 +38,24 @@ def _float_array(value: Any, name: str) -> npt.NDArray[np.floating[Any]]:
     if array.dtype == np.bool_ or array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a float or an array of floats, got {type(value).__name__} "
                         f"with dtype {array.dtype}")
+    dtype = np.float32 if array.dtype == np.float32 else np.float64
+    if array.dtype == dtype and _immutable(array):
+        return array  # nothing can change it (a read-only memmap, say): no copy of a large input
     # A copy, so that the caller changing their array cannot change a distribution.
-    owned = np.array(array, dtype=np.float32 if array.dtype == np.float32 else np.float64)
+    owned = np.array(array, dtype=dtype)
     owned.setflags(write=False)
     return owned
+
+
+def _immutable(array: np.ndarray) -> bool:
+    """Whether no writeable numpy array shares ``array``'s memory: it and every array it views
+    are read-only (a memmap opened with mode "r" ends in a read-only mmap)."""
+    base: Any = array
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    return base is None or isinstance(base, (bytes, mmap.mmap))
 
 
 def _first_bad(mask: np.ndarray) -> Tuple[Tuple[int, ...], str]:
@@ -82,11 +97,16 @@ class _Distribution:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, _Distribution):
             return NotImplemented
-        return (self.family == other.family and self.shape == other.shape
+        return (self.family == other.family and self.shape == other.shape and self.dtype == other.dtype
                 and all(a.shape == b.shape and np.array_equal(a, b)
                         for a, b in zip(self._parameters(), other._parameters())))
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        # Pickle and copy rebuild through the constructor (which checks the values) and keep the
+        # dtype, which Python numbers among the parameters decided.
+        return _rebuild_distribution, (type(self), *self._parameters(), self.dtype)
 
     def _side(self, shape: Tuple[int, ...]) -> Tuple[str, np.ndarray, np.ndarray]:
         """(family, first parameters, second parameters), broadcast to ``shape`` and flattened."""
@@ -144,6 +164,12 @@ class _Distribution:
         probability, with full relative resolution in q (``upper_quantile(1e-300)`` lies about 37
         scales right of a Normal's mean)."""
         return self._evaluate("upper_quantile", q, "q")
+
+
+def _rebuild_distribution(cls: Any, first: np.ndarray, second: np.ndarray, dtype: np.dtype) -> "_Distribution":
+    distribution = cls(first, second)
+    object.__setattr__(distribution, "dtype", dtype)
+    return distribution  # type: ignore[no-any-return]
 
 
 def _broadcast_parameters(name: str, first: np.ndarray, second: np.ndarray,
@@ -365,6 +391,10 @@ class Encoding:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Encoding is immutable")
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return Encoding, (self.samples, self.steps, self.bits, self._data, self.method, self.seed, self.index_offset,
+                          self.shape, self.format_version, self.chunk_size, self._payload_bits)
+
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Encoding is immutable")
 
@@ -418,9 +448,26 @@ def _sample_type(Q: "Distribution", format_version: int) -> str:
     return "float32"
 
 
-def _as_sample_type(samples: npt.NDArray[np.float64], sample_type: str) -> FloatArray:
-    """Samples computed in float64, rounded once to nearest float32 for a float32 stream."""
-    return samples.astype(np.float32) if sample_type == "float32" else samples
+def _as_sample_type(samples: npt.NDArray[np.float64], sample_type: str, decoding: bool = False,
+                    first_element: int = 0) -> FloatArray:
+    """Samples computed in float64, rounded once to nearest float32 for a float32 stream.
+
+    A sample beyond float32's range has no float32 value: the encoder refuses it
+    (:class:`RecError`) and a decoder, which never meets one in a stream rec_fast wrote, calls
+    the stream corrupt."""
+    if sample_type != "float32":
+        return samples
+    with np.errstate(over="ignore"):
+        rounded = samples.astype(np.float32)
+    overflow = ~np.isfinite(rounded)
+    if overflow.any():
+        where = int(np.flatnonzero(overflow)[0])
+        message = (f"element {first_element + where}: sample {samples[where]!r} overflows float32 "
+                   f"(|x| > {float(np.finfo(np.float32).max):.4g})")
+        if decoding:
+            raise CorruptStreamError(f"{message}; rec_fast writes no such float32 stream")
+        raise RecError(f"{message}; pass float64 parameters for targets this far out")
+    return rounded
 
 
 def encode(Q: Distribution, P: Distribution, seed: int = 0, method: str = "gprs-bb", *,
@@ -671,7 +718,7 @@ def decode(data: Bytes, P: Distribution, *, threads: Optional[int] = None) -> Fl
     P = _check_proposal_of_stream(P, info)
     shape = info["shape"]
     samples = _core.decode_pairs(bytes(data), P._compact_side(shape), _check_threads(threads))
-    return _as_sample_type(samples, info["sample_type"]).reshape(shape)
+    return _as_sample_type(samples, info["sample_type"], decoding=True).reshape(shape)
 
 
 #: A float for scalar arguments, else a float64 array of the broadcast shape.

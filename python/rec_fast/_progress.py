@@ -33,7 +33,7 @@ def reporter(progress: Progress, total: int, unit: str) -> Iterator[Optional[Cal
     has run for :data:`BAR_DELAY` seconds, completed when the block exits normally and closed
     either way. tqdm is the optional extra ``rec_fast[progress]``.
     """
-    if not progress:
+    if progress is None or progress is False:
         yield None
         return
     if progress is True:

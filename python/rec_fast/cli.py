@@ -16,7 +16,10 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
+import zipfile
+import zlib
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -45,11 +48,21 @@ def load_distribution(path: str, family: Optional[str]) -> Any:
     axis has length 2 (the two parameter arrays stacked). ``family`` (an option) overrides the
     file's entry; the default is Normal."""
     try:
-        loaded = np.load(path, allow_pickle=False)
+        return _load_distribution(path, family)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: not a numpy .npz or .npy file ({error})") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an .npz or .npy file") from None
+    except MemoryError:
+        raise InputError(f"{path}: its arrays do not fit in memory") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        if isinstance(error, ValueError) and type(error).__module__.startswith("rec_fast"):
+            raise  # a RecError about the parameters' values: reported as it is
+        raise InputError(f"{path}: not a readable numpy .npz or .npy file ({error or type(error).__name__})") from None
+
+
+def _load_distribution(path: str, family: Optional[str]) -> Any:
+    loaded = np.load(path, allow_pickle=False)
     if isinstance(loaded, np.ndarray):
         family = family or "Normal"
         if loaded.ndim == 0 or loaded.shape[0] != 2:
@@ -94,6 +107,25 @@ def _read(path: str) -> bytes:
         raise InputError(f"{path}: {error.strerror or error}") from None
 
 
+def _write_atomically(path: str, write: Callable[[Any], None]) -> None:
+    """Write ``path`` through a temporary file beside it, renamed over it once complete, so that
+    an error or Ctrl-C leaves no half-written file; the name is used exactly as given."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory; give a file name")
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".rec-fast-", suffix=".part")
+    except OSError as error:
+        raise InputError(f"{path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def _progress(arguments: argparse.Namespace) -> bool:
     """A progress bar unless --no-progress, when tqdm is installed (else a one-line hint)."""
     if arguments.no_progress:
@@ -114,7 +146,9 @@ def _run_demo(arguments: argparse.Namespace) -> int:
     if count < 1:
         raise InputError(f"--count {count}; the demo needs at least one target")
     if arguments.plot:
-        _require_matplotlib()
+        _require_plot()
+        if os.path.isdir(arguments.plot):
+            raise InputError(f"--plot {arguments.plot}: is a directory; give an image file name")
     Q, P = default_workload(count, seed)
     kl = rf.kl_divergence(Q, P)
     print(f"rec_fast {rf.__version__}: {count:,} Gaussian targets against N(0, 1), method {method!r}")
@@ -202,11 +236,7 @@ def _run_encode(arguments: argparse.Namespace) -> int:
                     threads=arguments.threads, chunk_size=arguments.chunk_size, progress=_progress(arguments))
     seconds = time.perf_counter() - start
     data = enc.to_bytes()
-    try:
-        with open(arguments.out, "wb") as file:
-            file.write(data)
-    except OSError as error:
-        raise InputError(f"{arguments.out}: {error.strerror or error}") from None
+    _write_atomically(arguments.out, lambda file: file.write(data))
     count = len(enc)
     kl = float(np.sum(rf.kl_divergence(Q, P))) / max(1, count)
     if not arguments.quiet:
@@ -222,10 +252,7 @@ def _run_decode(arguments: argparse.Namespace) -> int:
     data = _read(arguments.stream)
     P = parse_proposal(arguments.proposal, arguments.proposal_family)
     samples = rf.decode(data, P, threads=arguments.threads)
-    try:
-        np.save(arguments.out, samples, allow_pickle=False)
-    except OSError as error:
-        raise InputError(f"{arguments.out}: {error.strerror or error}") from None
+    _write_atomically(arguments.out, lambda file: np.save(file, samples, allow_pickle=False))
     if not arguments.quiet:
         print(f"{arguments.out}: {samples.size:,} samples, shape {samples.shape}, {samples.dtype.name}")
     return EXIT_OK
@@ -236,7 +263,11 @@ def _run_inspect(arguments: argparse.Namespace) -> int:
 
     data = _read(arguments.stream)
     if data[:4] == b"RECB":
-        info: Dict[str, Any] = dict(rf.block_stream_info(data))
+        try:
+            info: Dict[str, Any] = dict(rf.block_stream_info(data))
+        except rf.CorruptStreamError as error:
+            _print_failure(arguments, data, error)
+            return EXIT_VERIFICATION_FAILED
         layout = info.pop("layout", None)
         if layout is not None:
             info["layout_blocks"] = layout.num_blocks
@@ -250,10 +281,7 @@ def _run_inspect(arguments: argparse.Namespace) -> int:
     try:
         stream = rf.stream_info(data)
     except rf.CorruptStreamError as error:
-        if arguments.json:
-            print(json.dumps({"bytes": len(data), "checksums": "failed", "error": str(error)}))
-        else:
-            print(f"{arguments.stream}: {len(data):,} bytes\n  checksums: FAILED: {error}")
+        _print_failure(arguments, data, error)
         return EXIT_VERIFICATION_FAILED
     info = dict(stream)
     count = int(np.prod(info["shape"], dtype=object))
@@ -266,6 +294,13 @@ def _run_inspect(arguments: argparse.Namespace) -> int:
         info["chunks"] = chunks
     _print_info(info, arguments.json)
     return EXIT_OK
+
+
+def _print_failure(arguments: argparse.Namespace, data: bytes, error: Exception) -> None:
+    if arguments.json:
+        print(json.dumps({"file": arguments.stream, "bytes": len(data), "checksums": "failed", "error": str(error)}))
+    else:
+        print(f"{arguments.stream}: {len(data):,} bytes\n  checksums: FAILED: {error}")
 
 
 def _print_info(info: Dict[str, Any], as_json: bool) -> None:
@@ -293,15 +328,18 @@ def _run_compare(arguments: argparse.Namespace) -> int:
     return EXIT_OK if all(row.get("identical", True) for row in rows) else EXIT_VERIFICATION_FAILED
 
 
-def _require_matplotlib() -> None:
+def _require_plot() -> None:
+    """Fail before any work when the figures cannot be drawn."""
     try:
         import matplotlib  # noqa: F401
+
+        from rec_fast import plot  # noqa: F401
     except ImportError:
         raise InputError("figures need matplotlib: pip install rec_fast[plot]") from None
 
 
 def _run_plot(arguments: argparse.Namespace) -> int:
-    _require_matplotlib()
+    _require_plot()
     from rec_fast import plot
 
     plot.render(arguments.kind, arguments.out)
@@ -417,12 +455,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("rec-fast: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`rec-fast inspect s.rec | head -1`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_VERIFICATION_FAILED
     except Exception as error:
         if os.environ.get("REC_FAST_DEBUG"):
             raise
         if isinstance(error, CorruptStreamError):
             status = EXIT_VERIFICATION_FAILED
-        elif isinstance(error, (InputError, RecError, ValueError, TypeError, OSError, ImportError)):
+        elif isinstance(error, (InputError, RecError, ValueError, TypeError, OSError, ImportError, MemoryError)):
             status = EXIT_USAGE
         else:
             raise

@@ -194,7 +194,9 @@ def _as_dask_distribution(value: Any, role: str) -> DaskDistribution:
     if isinstance(value, DaskDistribution):
         return value
     if isinstance(value, _Distribution):
-        return _DASK_CLASSES[value.family](*value._parameters())
+        wrapped = _DASK_CLASSES[value.family](*value._parameters())
+        wrapped.dtype = value.dtype  # its Python numbers are arrays by now: keep the dtype they gave
+        return wrapped
     raise TypeError(f"{role} must be a rec_fast.dask distribution (rec_fast.dask.Normal, .Laplace or .Uniform) "
                     f"or a rec_fast one, got {type(value).__name__}")
 
@@ -291,7 +293,7 @@ def _decode_block(header: bytes, frames: Union[bytes, Tuple[str, int, int]], fir
     frames = _read_frames(frames)
     samples = _core.decode_frames(header, frames, first_element, count, first_chunk, P._compact_side(block_shape),
                                   threads)
-    return _as_sample_type(samples, sample_type).reshape(block_shape)
+    return _as_sample_type(samples, sample_type, decoding=True, first_element=first_element).reshape(block_shape)
 
 
 # ----------------------------------------------------------------------------------------------

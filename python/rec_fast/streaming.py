@@ -120,7 +120,7 @@ def _encode_piece(Q: Distribution, P: Distribution, settings: dict, first_elemen
         Q._compact_side(shape), P._compact_side(shape), settings["method"], settings["seed"],
         settings["index_offset"], first_element, first_chunk, settings["max_steps"], settings["threads"],
         settings["processes"], settings["chunk_size"])
-    samples = _as_sample_type(samples, _sample_type(Q, 2))
+    samples = _as_sample_type(samples, _sample_type(Q, 2), first_element=first_element)
     encoding = ChunkEncoding(first_element, samples.reshape(shape), steps.view(np.int64).reshape(shape),
                              bits.reshape(shape))
     return encoding, frames, chunks
@@ -359,8 +359,13 @@ class StreamReader:
                 return
             kind, number, start, count, value = chunk
             if kind == "frame":
-                yield DecodedChunk(number, start, start + count, _as_sample_type(value, self.info["sample_type"]))
-                continue
+                try:
+                    samples = _as_sample_type(value, self.info["sample_type"], decoding=True, first_element=start)
+                except CorruptStreamError as error:
+                    kind, value = "corrupt", f"chunk {number}: {error}"
+                else:
+                    yield DecodedChunk(number, start, start + count, samples)
+                    continue
             if not self._skip:
                 raise CorruptStreamError(value)
             skipped = SkippedChunk(number, start, start + count, value)

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use super::budget::{self, budget_key, check_budget_bits};
 use super::layout::{BlockLayout, LayoutOrigin};
 use super::search::{self, block_key, BlockPaths};
-use crate::batch::{map_elements_until, with_threads, BatchControl, Distributions, Pairs};
+use crate::batch::{map_units_until, with_threads, BatchControl, Distributions, Pairs};
 use crate::code::container::v2::{read_chunk_frames, write_chunk_frames, DEFAULT_CHUNK_ELEMENTS};
 use crate::code::container::{crc32, element_count_of, read_shape, write_varint, Fields, MAX_DIMENSIONS};
 use crate::code::entropy::{ClassTable, RangeSink, RangeSource, SymbolSink, SymbolSource};
@@ -583,8 +583,12 @@ impl BlockEncoder {
         }
         let this = &*self;
         let coded: Vec<CodedBlock> = with_threads(self.settings.threads, || {
-            map_elements_until(count - first, control, |i| this.code(pairs, first + i, false))
+            map_units_until(count - first, 1, control, |i| this.code(pairs, first + i, false))
         })??;
+        if control.is_stopped() {
+            // Stopped after the last block started: the caller was told no block is added.
+            return Err(RecError::Interrupted(format!("block coding was interrupted; {first} of {count} blocks stay coded")));
+        }
         self.blocks.extend(coded);
         Ok(())
     }

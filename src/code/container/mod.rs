@@ -32,9 +32,10 @@ pub const MAX_ELEMENTS: u64 = 1 << 40;
 
 /// The floating-point type a stream's samples are delivered in.
 ///
-/// Samples are always computed in f64; a `Float32` stream's samples are the f64 samples
-/// rounded once to the nearest f32 (ties to even), identically by encoder and decoder. The
-/// type changes no message and no bit of the search, only the header's flags.
+/// Samples are always computed in f64 and the core returns them so; a `Float32` stream's
+/// samples are those rounded once to the nearest f32 (ties to even), which the consumer of
+/// the core's output does on both sides (rec_fast's Python layer does). The type changes no
+/// message and no bit of the search, only the header's flags.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SampleType {
     /// IEEE binary64 samples (flags bit 0 clear; every version-1 stream).
