@@ -97,3 +97,27 @@ pub trait DensityRatio: Sync {
 /// Pairs with ln r* beyond this are rejected: r* would overflow a double long before a
 /// search could finish.
 pub const MAX_LOG_RATIO: f64 = 600.0;
+
+/// r(x) = dQ/dP(x) = r*·e^{−d(x)} (0 outside the target's support), for pictures and checks;
+/// the samplers work with the deficit d(x) instead.
+pub fn ratio_at<R: DensityRatio + ?Sized>(ratio: &R, x: f64) -> f64 {
+    libm::exp(ratio.log_max_ratio() - ratio.deficit(x))
+}
+
+/// w_P(h) = P[r ≥ h], w_Q(h) = Q[r ≥ h] and g(h) at a height h given as a value rather than a
+/// deficit: the whole line (w_P = w_Q = g = 1) for h ≤ 0, the empty set (all 0) above r*, and
+/// [`DensityRatio::superlevel_masses`] at s = ln r* − ln h in between (h within a rounding
+/// error above r* counts as r*). Errors on a NaN height.
+pub fn superlevel_masses_at_height<R: DensityRatio + ?Sized>(ratio: &R, height: f64) -> crate::error::Result<SuperlevelMasses> {
+    if height.is_nan() {
+        return Err(crate::error::RecError::InvalidParameter("h = NaN; h must be a number".into()));
+    }
+    if height <= 0.0 {
+        return Ok(SuperlevelMasses { proposal: 1.0, target: 1.0, gap: 1.0 });
+    }
+    let deficit = ratio.log_max_ratio() - libm::log(height);
+    if deficit < -1e-12 * (1.0 + ratio.log_max_ratio().abs()) {
+        return Ok(SuperlevelMasses { proposal: 0.0, target: 0.0, gap: 0.0 });
+    }
+    Ok(ratio.superlevel_masses(deficit.max(0.0)))
+}
