@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check \
     "numpy>=1.21" "scipy>=1.9" "pytest>=7" "hypothesis>=6" "mpmath>=1.3" "scikit-learn>=1.0" \
-    "dask[array]>=2023.1" "distributed>=2023.1"
+    "dask[array]>=2023.1" "distributed>=2023.1" "matplotlib>=3.5"
 python3 -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
 
 cargo test --release --all-targets
