@@ -337,7 +337,7 @@ def stretch_functions(Q: Any, P: Any) -> Figure:
     """
     Q, P = _single(Q, P)
     max_ratio = float(2.0 ** max_divergence(Q, P))
-    t_end = float(stretch(Q, P, 0.97 * max_ratio))
+    t_end = float(stretch(Q, P, 0.9 * max_ratio))
     t = np.linspace(0.0, t_end, 400)
     heights = np.asarray(stretch_inverse(Q, P, t), dtype=np.float64)
     h = np.linspace(0.0, 1.04 * max_ratio, 800)
