@@ -9,7 +9,7 @@ use super::{distributions_of, pairs_of, slice, to_python_error, Floats, Side};
 use crate::error::RecError as CoreError;
 use crate::method::Method;
 use crate::pair::{Pair, Proposal};
-use crate::ratio::{ratio_at, superlevel_masses_at_height};
+use crate::ratio::{ratio_at, superlevel_masses_at_height, DensityRatio};
 use crate::sampler::trace;
 
 /// The one pair of single-valued sides.
@@ -23,7 +23,7 @@ fn single_pair(target: &Side<'_>, proposal: &Side<'_>) -> PyResult<Pair> {
 
 /// Traces the search of one element: a dict of per-arrival arrays ("step", "time", "sample",
 /// "ratio", "graph_height", "interval_left", "interval_right", "accepted", "skipped") and the
-/// encoder's "encoded_sample" and "steps".
+/// encoder's "encoded_sample" and "steps", with the ratio's "mode" and "log_max_ratio" (ln r*).
 #[pyfunction]
 #[pyo3(signature = (target, proposal, method, seed, stream_index, max_steps))]
 fn trace_element<'py>(
@@ -45,6 +45,8 @@ fn trace_element<'py>(
     let flag = |f: fn(&trace::TracedArrival) -> bool| arrivals.iter().map(f).collect::<Vec<bool>>();
     let out = PyDict::new(py);
     out.set_item("method", method.name())?;
+    out.set_item("mode", pair.mode())?;
+    out.set_item("log_max_ratio", pair.log_max_ratio())?;
     out.set_item("step", arrivals.iter().map(|a| a.step).collect::<Vec<u64>>().into_pyarray(py))?;
     out.set_item("time", column(|a| a.time).into_pyarray(py))?;
     out.set_item("sample", column(|a| a.sample).into_pyarray(py))?;

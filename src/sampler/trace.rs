@@ -103,8 +103,8 @@ impl<D: CodingDistribution + ?Sized> SearchObserver for Recorder<'_, D> {
 /// quantiles are not defined there).
 fn end_of<D: CodingDistribution + ?Sized>(proposal: &D, point: TailPoint) -> f64 {
     match point {
-        TailPoint::Lower(p) if p == 0.0 => proposal.support().0,
-        TailPoint::Upper(q) if q == 0.0 => proposal.support().1,
+        TailPoint::Lower(0.0) => proposal.support().0,
+        TailPoint::Upper(0.0) => proposal.support().1,
         point => proposal.quantile(point),
     }
 }
