@@ -470,7 +470,7 @@ def _summary_arrays(kl: Any, bits: Any, steps: Any):
 
 def _binned_means(kl: np.ndarray, values: np.ndarray, bins: int = 20, log: bool = False):
     """Means of ``values`` in KL bins holding data (centres, means); ``log``: geometric bins of
-    the positive KLs."""
+    the positive KLs. Runs of 2,000 elements or more leave out bins of fewer than 10."""
     if log:
         keep = kl > 0
         kl, values = kl[keep], values[keep]
@@ -480,7 +480,8 @@ def _binned_means(kl: np.ndarray, values: np.ndarray, bins: int = 20, log: bool 
     which = np.clip(np.digitize(kl, edges) - 1, 0, bins - 1)
     counts = np.bincount(which, minlength=bins)
     sums = np.bincount(which, weights=values, minlength=bins)
-    held = counts > 0
+    # Bins of a handful of elements only add noise to a large run's curve.
+    held = counts >= (10 if kl.size >= 2000 else 1)
     centres = np.sqrt(edges[:-1] * edges[1:]) if log else 0.5 * (edges[:-1] + edges[1:])
     return centres[held], sums[held] / counts[held]
 
