@@ -301,3 +301,20 @@ else:
     raise SystemExit('imported without matplotlib')
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_render_names_the_options_of_a_kind():
+    with pytest.raises(TypeError, match="plot kind 'stretch' takes the options Q, P; got seed"):
+        plot.render("stretch", None, seed=3)
+
+
+def test_command_line(tmp_path, capsys):
+    out = tmp_path / "bb.png"
+    assert plot.main(["branch-and-bound", "--out", str(out), "-Q", "Laplace(0.7, 0.3)", "-P", "laplace(0, 1)",
+                      "--seed", "3", "--index", "2"]) == 0
+    assert out.stat().st_size > 10_000
+    assert plot.parse_distribution(" Uniform( 0.2 ,0.5) ").high == 0.5
+    with pytest.raises(ValueError, match="cannot read distribution"):
+        plot.parse_distribution("Gamma(1, 2)")
+    assert plot.main(["stretch", "--out", str(tmp_path / "s.png"), "--seed", "1"]) == 2
+    assert "takes the options" in capsys.readouterr().err

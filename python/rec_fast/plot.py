@@ -38,8 +38,8 @@ from . import _core
 from ._api import (METHODS, Laplace, Normal, RecError, SearchLimitError, Uniform, _check_distribution, _check_uint64,
                    _float_array, encode, kl_divergence, max_divergence, stretch, stretch_inverse)
 
-__all__ = ["KINDS", "block_bits", "branch_and_bound", "gprs", "poisson_process", "render", "run_summary",
-           "stretch_functions", "sweep"]
+__all__ = ["KINDS", "block_bits", "branch_and_bound", "gprs", "main", "normal_targets_for_kl", "parse_distribution",
+           "poisson_process", "render", "run_summary", "stretch_functions", "sweep"]
 
 #: Colours shared by the figures.
 ACCEPTED = "#1a9850"
@@ -360,8 +360,8 @@ def stretch_functions(Q: Any, P: Any) -> Figure:
     right.set_xlabel("height $h$")
     right.set_ylabel("superlevel mass")
     right.set_xlim(0.0, 1.04 * max_ratio)
-    right.set_ylim(-0.02, 1.05)
-    right.legend(loc="upper right", fontsize=9)
+    right.set_ylim(-0.02, 1.15)
+    right.legend(loc="best", fontsize=9)
     right.grid(alpha=0.3)
     right.set_title("Superlevel masses of $r = dQ/dP$", fontsize=10)
     fig.suptitle(_pair_title(Q, P), fontsize=10)
@@ -622,9 +622,79 @@ def render(kind: str, path: Any = None, **options: Any) -> Figure:
     if kind not in KINDS:
         raise RecError(f"unknown plot kind {kind!r}; available kinds are {', '.join(map(repr, KINDS))}")
     function = KINDS[kind]
+    import inspect
+
+    accepted = [name for name, p in inspect.signature(function).parameters.items()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(f"plot kind {kind!r} takes the options {', '.join(accepted)}; got {', '.join(unknown)}")
     if kind in _PAIR_KINDS:
         function = _with_default_pair(function)
     fig = function(**options)
     if path is not None:
         fig.savefig(path, dpi=150)
     return fig
+
+
+# ----------------------------------------------------------------------------- command line
+
+_FAMILIES = {"normal": Normal, "laplace": Laplace, "uniform": Uniform}
+
+
+def parse_distribution(text: str):
+    """``"Normal(1, 0.35)"``, ``"laplace(0, 1)"`` or ``"Uniform(0.2, 0.5)"`` as a distribution."""
+    import re
+
+    match = re.fullmatch(r"\s*([A-Za-z]+)\s*\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)\s*", text)
+    family = _FAMILIES.get(match.group(1).lower()) if match else None
+    if family is None:
+        raise RecError(f"cannot read distribution {text!r}; write e.g. 'Normal(1, 0.35)', 'Laplace(0, 1)' "
+                       "or 'Uniform(0.2, 0.5)'")
+    try:
+        first, second = float(match.group(2)), float(match.group(3))
+    except ValueError:
+        raise RecError(f"cannot read the parameters of {text!r}; they must be numbers") from None
+    return family(first, second)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``rec-fast plot KIND --out FILE [options]`` (also ``python -m rec_fast.plot``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rec-fast plot", description="Draw a figure of the REC talk.")
+    parser.add_argument("kind", choices=list(KINDS), help="the figure (docs/plots.md)")
+    parser.add_argument("--out", required=True, help="the file to write (png, pdf, svg, ...)")
+    parser.add_argument("--target", "-Q", type=parse_distribution, default=None,
+                        help="the target Q, e.g. 'Normal(1, 0.35)' (search and stretch pictures)")
+    parser.add_argument("--proposal", "-P", type=parse_distribution, default=None,
+                        help="the coding distribution P, e.g. 'Normal(0, 1)'")
+    parser.add_argument("--seed", type=int, default=None, help="the seed (default 0)")
+    parser.add_argument("--index", type=int, default=None, help="the element's stream index (search pictures)")
+    parser.add_argument("--method", default=None, help="branch-and-bound: the method; sweep: comma-separated methods")
+    arguments = parser.parse_args(argv)
+    options: Dict[str, Any] = {}
+    if arguments.target is not None:
+        options["Q"] = arguments.target
+    if arguments.proposal is not None:
+        options["P"] = arguments.proposal
+    if arguments.seed is not None:
+        options["seed"] = arguments.seed
+    if arguments.index is not None:
+        options["index"] = arguments.index
+    if arguments.method is not None:
+        if arguments.kind == "sweep":
+            options["methods"] = tuple(m.strip() for m in arguments.method.split(","))
+        else:
+            options["method"] = arguments.method
+    try:
+        render(arguments.kind, arguments.out, **options)
+    except (ValueError, TypeError) as error:
+        print(f"rec-fast plot: {error}", file=__import__("sys").stderr)
+        return 2
+    print(f"wrote {arguments.out}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
