@@ -200,7 +200,8 @@ def trace_element(
     (X_n, computed also for arrivals global GPRS rejected without it), "ratio" (r(X_n)),
     "graph_height" (σ⁻¹(T_n)), "interval_left" and "interval_right" (the interval B_n that
     X_n was drawn in), "accepted" and "skipped" (bool: rejected by the deficit window before
-    its quantile), and the encoder's "encoded_sample", "steps" and "method". Raises
+    its quantile), the encoder's "encoded_sample", "steps" and "method", and the ratio's
+    "mode" and "log_max_ratio" (ln r*). Raises
     SearchLimitError when the search reaches ``max_steps`` (at most MAX_TRACE_STEPS)."""
 
 def process_arrivals(
