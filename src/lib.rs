@@ -14,6 +14,8 @@
 //!   [`sampler::gprs_parallel`] search the same process for the PFR winner and with J processes.
 //! * [`sampler::gprs_branch`], [`sampler::gprs_dyadic`], [`sampler::astar_branch`] —
 //!   branch-and-bound searches for 1-D unimodal ratios: E[depth] = O(KL), send a heap index.
+//! * [`sampler::trace`] — the arrivals the GPRS and branch-and-bound encoders examine and their
+//!   decisions, recorded through an observer that ordinary encoding compiles away (for pictures).
 //!
 //! Modules, in the order of the algorithm: [`random`] (the determinism contract: per-element
 //! PCG streams, draw order, jump-ahead), [`poisson`] (the Poisson processes the samplers

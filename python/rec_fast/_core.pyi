@@ -196,3 +196,34 @@ class StreamReader:
         ("corrupt", number, first, count, message)."""
     def elements_read(self) -> int:
         """Elements the chunks read so far cover."""
+
+MAX_TRACE_STEPS: int
+
+def trace_element(
+    target: Side, proposal: Side, method: str, seed: int, stream_index: int, max_steps: int
+) -> Dict[str, Any]:
+    """Trace the search of one element (single-valued sides) with method "gprs" or "gprs-bb".
+
+    Runs the encoder's own search on stream (seed, stream_index) and records every arrival it
+    examines: a dict of per-arrival arrays "step" (uint64, from 1), "time" (T_n), "sample"
+    (X_n, computed also for arrivals global GPRS rejected without it), "ratio" (r(X_n)),
+    "graph_height" (σ⁻¹(T_n)), "interval_left" and "interval_right" (the interval B_n that
+    X_n was drawn in), "accepted" and "skipped" (bool: rejected by the deficit window before
+    its quantile), the encoder's "encoded_sample", "steps" and "method", and the ratio's
+    "mode" and "log_max_ratio" (ln r*). Raises
+    SearchLimitError when the search reaches ``max_steps`` (at most MAX_TRACE_STEPS)."""
+
+def process_arrivals(
+    proposal: Side, seed: int, stream_index: int, count: int
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(times, locations) of the first ``count`` arrivals of an element's global Poisson process
+    of P (single-valued side): the process "gprs" searches, on the same stream."""
+
+def density_ratio_values(target: Side, proposal: Side, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """r(x) = dQ/dP(x) of one pair (single-valued sides) at every x."""
+
+def superlevel_mass_values(
+    target: Side, proposal: Side, h: npt.NDArray[np.float64]
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """(w_P(h), w_Q(h)) = (P[dQ/dP ≥ h], Q[dQ/dP ≥ h]) of one pair at every height h (1 for
+    h ≤ 0, 0 above r*)."""

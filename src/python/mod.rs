@@ -24,6 +24,7 @@ use crate::stretch::Stretch;
 
 mod blocks;
 mod streaming;
+mod trace;
 
 create_exception!(rec_fast, RecError, PyValueError, "Base class of every rec_fast error (a ValueError).");
 create_exception!(rec_fast, CorruptStreamError, RecError, "The bytes are not a valid rec_fast stream.");
@@ -361,5 +362,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(distribution_values, m)?)?;
     blocks::register(m)?;
     streaming::register(m)?;
+    trace::register(m)?;
     Ok(())
 }

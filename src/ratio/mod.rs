@@ -97,3 +97,54 @@ pub trait DensityRatio: Sync {
 /// Pairs with ln r* beyond this are rejected: r* would overflow a double long before a
 /// search could finish.
 pub const MAX_LOG_RATIO: f64 = 600.0;
+
+/// r(x) = dQ/dP(x) = r*·e^{−d(x)} (0 outside the target's support), for pictures and checks;
+/// the samplers work with the deficit d(x) instead.
+pub fn ratio_at<R: DensityRatio + ?Sized>(ratio: &R, x: f64) -> f64 {
+    libm::exp(ratio.log_max_ratio() - ratio.deficit(x))
+}
+
+/// w_P(h) = P[r ≥ h], w_Q(h) = Q[r ≥ h] and g(h) at a height h given as a value rather than a
+/// deficit: the whole line (w_P = w_Q = g = 1) for h ≤ 0, the empty set (all 0) above r*, and
+/// [`DensityRatio::superlevel_masses`] at s = ln r* − ln h in between (h within a rounding
+/// error above r* counts as r*). Errors on a NaN height.
+pub fn superlevel_masses_at_height<R: DensityRatio + ?Sized>(ratio: &R, height: f64) -> crate::error::Result<SuperlevelMasses> {
+    if height.is_nan() {
+        return Err(crate::error::RecError::InvalidParameter("h = NaN; h must be a number".into()));
+    }
+    if height <= 0.0 {
+        return Ok(SuperlevelMasses { proposal: 1.0, target: 1.0, gap: 1.0 });
+    }
+    let deficit = ratio.log_max_ratio() - libm::log(height);
+    if deficit < -1e-12 * (1.0 + ratio.log_max_ratio().abs()) {
+        return Ok(SuperlevelMasses { proposal: 0.0, target: 0.0, gap: 0.0 });
+    }
+    Ok(ratio.superlevel_masses(deficit.max(0.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distribution::Normal;
+
+    /// N(1, 0.35²) against N(0, 1): r(x) from the densities, and w_P, w_Q at heights as values
+    /// (1 at or below 0, 0 above r*, the deficit form in between).
+    #[test]
+    fn values_at_heights_and_points() {
+        let (q, p) = (Normal::new(1.0, 0.35).unwrap(), Normal::new(0.0, 1.0).unwrap());
+        let ratio = NormalRatio::new(q, p).unwrap();
+        let density = |x: f64, loc: f64, scale: f64| (-0.5 * ((x - loc) / scale).powi(2)).exp() / scale;
+        for x in [-2.0, 0.0, 0.7, 1.3, 3.0] {
+            let expected = density(x, 1.0, 0.35) / density(x, 0.0, 1.0);
+            assert!((ratio_at(&ratio, x) - expected).abs() <= 1e-12 * expected, "x = {x}");
+        }
+        let max_ratio = ratio.log_max_ratio().exp();
+        assert_eq!(superlevel_masses_at_height(&ratio, 0.0).unwrap().proposal, 1.0);
+        assert_eq!(superlevel_masses_at_height(&ratio, -1.0).unwrap().target, 1.0);
+        assert_eq!(superlevel_masses_at_height(&ratio, 1.01 * max_ratio).unwrap().proposal, 0.0);
+        assert!(superlevel_masses_at_height(&ratio, f64::NAN).is_err());
+        let inside = superlevel_masses_at_height(&ratio, 1.0).unwrap();
+        assert_eq!(inside, ratio.superlevel_masses(ratio.log_max_ratio()));
+        assert!(inside.target > inside.proposal && inside.proposal > 0.0);
+    }
+}

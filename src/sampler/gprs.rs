@@ -12,6 +12,7 @@
 //! without evaluating their quantile (the same decisions, for less work).
 
 use crate::message::Message;
+use super::trace::{NoObserver, SearchObserver};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -24,10 +25,29 @@ use crate::stretch::StretchSearch;
 pub const DEFAULT_MAX_STEPS: u64 = 1 << 24;
 
 /// Encodes one element: the first arrival under the graph.
+#[inline]
 pub fn encode<R, D>(ratio: &R, proposal: &D, stream: &mut ElementStream, max_steps: u64) -> Result<Encoded>
 where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
+{
+    encode_observed(ratio, proposal, stream, max_steps, &mut NoObserver)
+}
+
+/// [`encode`], telling `observer` every arrival examined and its decision (the same
+/// decisions: the observer only watches). An arrival rejected by the window is reported
+/// without its sample.
+pub fn encode_observed<R, D, O>(
+    ratio: &R,
+    proposal: &D,
+    stream: &mut ElementStream,
+    max_steps: u64,
+    observer: &mut O,
+) -> Result<Encoded>
+where
+    R: DensityRatio + ?Sized,
+    D: CodingDistribution + ?Sized,
+    O: SearchObserver + ?Sized,
 {
     let mut search = StretchSearch::new(ratio);
     let mut process = PoissonProcess::new(stream);
@@ -40,11 +60,14 @@ where
         if let Some((from, TailInterval { left, right })) = window {
             let inside = left.is_left_of(arrival.point) && arrival.point.is_left_of(right);
             if arrival.time >= from && !inside {
+                observer.arrival(step, &arrival, &TailInterval::WHOLE_LINE, None, false);
                 continue;
             }
         }
         let sample = proposal.quantile(arrival.point);
-        if search.accepts(arrival.time, ratio.deficit(sample))? {
+        let accepted = search.accepts(arrival.time, ratio.deficit(sample))?;
+        observer.arrival(step, &arrival, &TailInterval::WHOLE_LINE, Some(sample), accepted);
+        if accepted {
             return Ok(Encoded { sample, steps: step, message: Message::Arrival(step) });
         }
         let (from, level) = search.rejection_level();

@@ -14,6 +14,7 @@
 use crate::message::Message;
 use super::tree;
 use super::{require_unimodal, Method};
+use super::trace::{NoObserver, SearchObserver};
 use super::Encoded;
 use crate::distribution::{CodingDistribution, TailInterval};
 use crate::error::{RecError, Result};
@@ -29,10 +30,28 @@ pub use super::tree::replay_path;
 pub const MAX_DEPTH: u32 = tree::MAX_DEPTH;
 
 /// Encodes one element; at most `min(max_steps, 127)` arrivals.
+#[inline]
 pub fn encode<R, D>(ratio: &R, proposal: &D, stream: &mut ElementStream, max_steps: u64) -> Result<Encoded>
 where
     R: DensityRatio + ?Sized,
     D: CodingDistribution + ?Sized,
+{
+    encode_observed(ratio, proposal, stream, max_steps, &mut NoObserver)
+}
+
+/// [`encode`], telling `observer` every arrival with the interval B it was drawn in and its
+/// decision (the same decisions: the observer only watches).
+pub fn encode_observed<R, D, O>(
+    ratio: &R,
+    proposal: &D,
+    stream: &mut ElementStream,
+    max_steps: u64,
+    observer: &mut O,
+) -> Result<Encoded>
+where
+    R: DensityRatio + ?Sized,
+    D: CodingDistribution + ?Sized,
+    O: SearchObserver + ?Sized,
 {
     require_unimodal(ratio, Method::GprsBranch)?;
     let limit = max_steps.min(MAX_DEPTH as u64);
@@ -44,9 +63,12 @@ where
     // from the rejected arrival's time (memorylessness).
     let mut process = PoissonProcess::new(stream);
     for step in 1..=limit {
-        let Arrival { time, point } = process.next_arrival_in(&interval)?;
+        let arrival = process.next_arrival_in(&interval)?;
+        let Arrival { time, point } = arrival;
         let sample = proposal.quantile(point);
-        if search.accepts(time, ratio.deficit(sample))? {
+        let accepted = search.accepts(time, ratio.deficit(sample))?;
+        observer.arrival(step, &arrival, &interval, Some(sample), accepted);
+        if accepted {
             return Ok(Encoded { sample, steps: step, message: Message::Node(heap_index) });
         }
         if sample <= mode {

@@ -12,6 +12,7 @@ pub mod gprs_branch;
 pub mod gprs_dyadic;
 pub mod gprs_parallel;
 pub mod pfr;
+pub mod trace;
 pub mod tree;
 
 use crate::error::{RecError, Result};
