@@ -214,3 +214,18 @@ def test_inspect_reports_a_corrupt_block_stream(tmp_path, capsys):
     (tmp_path / "b.rec").write_bytes(bytes(data))
     status, out, _ = run(["inspect", str(tmp_path / "b.rec"), "--json"], capsys)
     assert status == 1 and json.loads(out)["checksums"] == "failed"
+
+
+def test_demo_plot_and_plot_kinds_write_figures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    status, out, err = run(["demo", "--count", "5000", "--no-progress", "--plot", str(tmp_path / "demo.png")], capsys)
+    assert status == 0, err
+    assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    status, out, err = run(["plot", "gprs", "--out", str(tmp_path / "g.svg"), "-Q", "Laplace:0.7,0.3", "-P",
+                            "laplace(0, 1)", "--seed", "2", "--index", "1"], capsys)
+    assert status == 0, err
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    status, _, err = run(["plot", "stretch", "--out", str(tmp_path / "s.png"), "--seed", "1"], capsys)
+    assert status == 2 and "takes the options" in err and "Traceback" not in err
+    status, _, err = run(["plot", "gprs", "--out", str(tmp_path / "g.png"), "-Q", "Gamma(1, 2)"], capsys)
+    assert status == 2 and "cannot read distribution 'Gamma(1, 2)'" in err

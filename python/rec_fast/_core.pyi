@@ -200,7 +200,7 @@ class StreamReader:
 MAX_TRACE_STEPS: int
 
 def trace_element(
-    target: Side, proposal: Side, method: str, seed: int, stream_index: int, max_steps: int
+    target: _Side, proposal: _Side, method: str, seed: int, stream_index: int, max_steps: int
 ) -> Dict[str, Any]:
     """Trace the search of one element (single-valued sides) with method "gprs" or "gprs-bb".
 
@@ -214,16 +214,16 @@ def trace_element(
     SearchLimitError when the search reaches ``max_steps`` (at most MAX_TRACE_STEPS)."""
 
 def process_arrivals(
-    proposal: Side, seed: int, stream_index: int, count: int
+    proposal: _Side, seed: int, stream_index: int, count: int
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(times, locations) of the first ``count`` arrivals of an element's global Poisson process
     of P (single-valued side): the process "gprs" searches, on the same stream."""
 
-def density_ratio_values(target: Side, proposal: Side, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def density_ratio_values(target: _Side, proposal: _Side, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """r(x) = dQ/dP(x) of one pair (single-valued sides) at every x."""
 
 def superlevel_mass_values(
-    target: Side, proposal: Side, h: npt.NDArray[np.float64]
+    target: _Side, proposal: _Side, h: npt.NDArray[np.float64]
 ) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """(w_P(h), w_Q(h)) = (P[dQ/dP ≥ h], Q[dQ/dP ≥ h]) of one pair at every height h (1 for
     h ≤ 0, 0 above r*)."""

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import re
 import time
 import zipfile
 import zlib
@@ -32,7 +33,7 @@ PARAMETER_NAMES: Dict[str, Tuple[str, str]] = {"Normal": ("loc", "scale"), "Lapl
                                                "Uniform": ("low", "high")}
 
 
-class InputError(Exception):
+class InputError(ValueError):
     """A file or option the command cannot use (exit status 2)."""
 
 
@@ -83,20 +84,36 @@ def _load_distribution(path: str, family: Optional[str]) -> Any:
         return _distribution(family, loaded[names[0]], loaded[names[1]])
 
 
+_SPEC = re.compile(r"\s*([A-Za-z]+)\s*(?:\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)|:\s*([^,:]+?)\s*,\s*([^,:]+?))\s*")
+
+
+def parse_distribution_spec(text: str) -> Any:
+    """One distribution written ``FAMILY:A,B`` or ``FAMILY(A, B)`` (``Normal:0,1``,
+    ``laplace(0, 2)``, ``Uniform(0.2, 0.5)``; the family's case does not matter), its parameters
+    (loc, scale) or (low, high)."""
+    match = _SPEC.fullmatch(text)
+    families = {name.lower(): name for name in PARAMETER_NAMES}
+    family = families.get(match.group(1).lower()) if match else None
+    if match is None or family is None:
+        raise InputError(f"cannot read distribution {text!r}; expected FAMILY:A,B or FAMILY(A, B) with FAMILY "
+                         f"one of {', '.join(PARAMETER_NAMES)}, e.g. Normal:0,1 or 'Normal(1, 0.35)'")
+    values = [value for value in match.groups()[1:] if value is not None]
+    try:
+        first, second = (float(value) for value in values)
+    except ValueError:
+        raise InputError(f"cannot read the parameters of {text!r}; they must be numbers") from None
+    return _distribution(family, first, second)
+
+
 def parse_proposal(spec: str, family: Optional[str] = None) -> Any:
-    """``FAMILY:A,B`` (e.g. ``Normal:0,1``) or the path of a parameters file (see
-    :func:`load_distribution`)."""
-    head, colon, tail = spec.partition(":")
-    if colon and head in PARAMETER_NAMES:
-        try:
-            first, second = (float(value) for value in tail.split(","))
-        except ValueError:
-            raise InputError(f"--proposal {spec!r}: expected FAMILY:A,B with two numbers, e.g. Normal:0,1") from None
-        return _distribution(head, first, second)
+    """A distribution spec (:func:`parse_distribution_spec`) or the path of a parameters file
+    (:func:`load_distribution`, ``family`` for its family)."""
     if spec.endswith((".npz", ".npy")):
         return load_distribution(spec, family)
-    raise InputError(f"--proposal {spec!r}: expected FAMILY:A,B (FAMILY one of {', '.join(PARAMETER_NAMES)}) "
-                     "or the path of an .npz/.npy file")
+    try:
+        return parse_distribution_spec(spec)
+    except InputError as error:
+        raise InputError(f"--proposal: {error}, or the path of an .npz/.npy file") from None
 
 
 def _read(path: str) -> bytes:
@@ -342,7 +359,22 @@ def _run_plot(arguments: argparse.Namespace) -> int:
     _require_plot()
     from rec_fast import plot
 
-    plot.render(arguments.kind, arguments.out)
+    options: Dict[str, Any] = {}
+    if arguments.target is not None:
+        options["Q"] = parse_distribution_spec(arguments.target)
+    if arguments.proposal is not None:
+        options["P"] = parse_distribution_spec(arguments.proposal)
+    for name in ("seed", "index"):
+        if getattr(arguments, name) is not None:
+            options[name] = getattr(arguments, name)
+    if arguments.method is not None:
+        if arguments.kind == "sweep":
+            options["methods"] = tuple(method.strip() for method in arguments.method.split(","))
+        else:
+            options["method"] = arguments.method
+    if os.path.isdir(arguments.out):
+        raise InputError(f"--out {arguments.out}: is a directory; give an image file name")
+    plot.render(arguments.kind, arguments.out, **options)
     print(f"{arguments.out}: {arguments.kind}")
     return EXIT_OK
 
@@ -433,9 +465,17 @@ def build_parser() -> argparse.ArgumentParser:
     block.add_argument("--stored", action="store_true",
                        help="let the encoder build the layout from Q and store it (default: a shared layout)")
 
-    figure = command("plot", _run_plot, "draw a figure of the talk (needs matplotlib)")
+    figure = command("plot", _run_plot, "draw a figure of the talk (needs matplotlib; docs/plots.md)")
     figure.add_argument("kind", choices=_plot_kinds(), metavar="KIND", help=f"one of {', '.join(_plot_kinds())}")
     figure.add_argument("--out", "-o", required=True, metavar="FILE", help="image file (.png, .pdf, .svg)")
+    figure.add_argument("--target", "-Q", default=None, metavar="SPEC",
+                        help="the target Q of the pair pictures, e.g. 'Normal(1, 0.35)' (the default) or Laplace:0.7,0.3")
+    figure.add_argument("--proposal", "-P", default=None, metavar="SPEC",
+                        help="the coding distribution P, e.g. 'Normal(0, 1)' (the default)")
+    figure.add_argument("--seed", type=int, default=None, help="the seed (default 0)")
+    figure.add_argument("--index", type=int, default=None, help="the element's stream index (search pictures)")
+    figure.add_argument("--method", default=None,
+                        help="branch-and-bound: the method; sweep: comma-separated methods")
     return parser
 
 

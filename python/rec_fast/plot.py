@@ -639,61 +639,21 @@ def render(kind: str, path: Any = None, **options: Any) -> Figure:
 
 # ----------------------------------------------------------------------------- command line
 
-_FAMILIES = {"normal": Normal, "laplace": Laplace, "uniform": Uniform}
+def parse_distribution(text: str) -> Any:
+    """``"Normal(1, 0.35)"``, ``"laplace(0, 1)"``, ``"Uniform:0.2,0.5"`` as a distribution (the
+    command line's syntax, :func:`rec_fast.cli.parse_distribution_spec`)."""
+    from .cli import parse_distribution_spec
 
-
-def parse_distribution(text: str):
-    """``"Normal(1, 0.35)"``, ``"laplace(0, 1)"`` or ``"Uniform(0.2, 0.5)"`` as a distribution."""
-    import re
-
-    match = re.fullmatch(r"\s*([A-Za-z]+)\s*\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)\s*", text)
-    family = _FAMILIES.get(match.group(1).lower()) if match else None
-    if family is None:
-        raise RecError(f"cannot read distribution {text!r}; write e.g. 'Normal(1, 0.35)', 'Laplace(0, 1)' "
-                       "or 'Uniform(0.2, 0.5)'")
-    try:
-        first, second = float(match.group(2)), float(match.group(3))
-    except ValueError:
-        raise RecError(f"cannot read the parameters of {text!r}; they must be numbers") from None
-    return family(first, second)
+    return parse_distribution_spec(text)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``rec-fast plot KIND --out FILE [options]`` (also ``python -m rec_fast.plot``)."""
-    import argparse
+    """``python -m rec_fast.plot KIND --out FILE [options]``: the same as ``rec-fast plot``."""
+    import sys
 
-    parser = argparse.ArgumentParser(prog="rec-fast plot", description="Draw a figure of the REC talk.")
-    parser.add_argument("kind", choices=list(KINDS), help="the figure (docs/plots.md)")
-    parser.add_argument("--out", required=True, help="the file to write (png, pdf, svg, ...)")
-    parser.add_argument("--target", "-Q", type=parse_distribution, default=None,
-                        help="the target Q, e.g. 'Normal(1, 0.35)' (search and stretch pictures)")
-    parser.add_argument("--proposal", "-P", type=parse_distribution, default=None,
-                        help="the coding distribution P, e.g. 'Normal(0, 1)'")
-    parser.add_argument("--seed", type=int, default=None, help="the seed (default 0)")
-    parser.add_argument("--index", type=int, default=None, help="the element's stream index (search pictures)")
-    parser.add_argument("--method", default=None, help="branch-and-bound: the method; sweep: comma-separated methods")
-    arguments = parser.parse_args(argv)
-    options: Dict[str, Any] = {}
-    if arguments.target is not None:
-        options["Q"] = arguments.target
-    if arguments.proposal is not None:
-        options["P"] = arguments.proposal
-    if arguments.seed is not None:
-        options["seed"] = arguments.seed
-    if arguments.index is not None:
-        options["index"] = arguments.index
-    if arguments.method is not None:
-        if arguments.kind == "sweep":
-            options["methods"] = tuple(m.strip() for m in arguments.method.split(","))
-        else:
-            options["method"] = arguments.method
-    try:
-        render(arguments.kind, arguments.out, **options)
-    except (ValueError, TypeError) as error:
-        print(f"rec-fast plot: {error}", file=__import__("sys").stderr)
-        return 2
-    print(f"wrote {arguments.out}")
-    return 0
+    from .cli import main as command
+
+    return command(["plot", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover
