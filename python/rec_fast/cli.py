@@ -155,6 +155,13 @@ def _progress(arguments: argparse.Namespace) -> bool:
     return True
 
 
+def _timed(call: Callable[[], Any]) -> Tuple[Any, float]:
+    """(what ``call()`` returns, the seconds it took)."""
+    start = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - start
+
+
 def _run_demo(arguments: argparse.Namespace) -> int:
     import rec_fast as rf
     from rec_fast.workloads import default_workload
@@ -171,13 +178,10 @@ def _run_demo(arguments: argparse.Namespace) -> int:
     print(f"rec_fast {rf.__version__}: {count:,} Gaussian targets against N(0, 1), method {method!r}")
     print(f"  KL per element: mean {kl.mean():.3f} bits (5%-95%: {np.quantile(kl, 0.05):.2f}-"
           f"{np.quantile(kl, 0.95):.2f})")
-    start = time.perf_counter()
-    enc = rf.encode(Q, P, seed=seed, method=method, threads=threads, progress=_progress(arguments))
-    encode_seconds = time.perf_counter() - start
+    enc, encode_seconds = _timed(lambda: rf.encode(Q, P, seed=seed, method=method, threads=threads,
+                                                   progress=_progress(arguments)))
     data = enc.to_bytes()
-    start = time.perf_counter()
-    decoded = rf.decode(data, P, threads=threads)
-    decode_seconds = time.perf_counter() - start
+    decoded, decode_seconds = _timed(lambda: rf.decode(data, P, threads=threads))
     identical = bool(np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64)))
     mean_kl = float(kl.mean())
     bound = float(np.mean(kl + np.log2(kl + 1)))
@@ -220,13 +224,10 @@ def _run_blocks(arguments: argparse.Namespace) -> int:
     kind = "built from Q and stored in the stream" if arguments.stored else "shared, from the expected KLs (from_kl)"
     print(f"rec_fast {rf.__version__}: one sample of a {d:,}-dimensional diagonal Gaussian posterior "
           f"(KL {w.total_kl_bits:,.1f} bits, median {np.median(w.kl_bits):.2f} bits/dimension) against N(0, 1)")
-    start = time.perf_counter()
-    enc = rf.encode_blocks(Q, P, seed=seed, layout=layout, threads=threads, progress=_progress(arguments))
-    encode_seconds = time.perf_counter() - start
+    enc, encode_seconds = _timed(lambda: rf.encode_blocks(Q, P, seed=seed, layout=layout, threads=threads,
+                                                          progress=_progress(arguments)))
     data = enc.to_bytes()
-    start = time.perf_counter()
-    decoded = rf.decode_blocks(data, P, layout=layout, threads=threads)
-    decode_seconds = time.perf_counter() - start
+    decoded, decode_seconds = _timed(lambda: rf.decode_blocks(data, P, layout=layout, threads=threads))
     identical = bool(np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64)))
     steps = enc.block_steps
     print(f"  layout: {kind}; {enc.layout.num_blocks:,} blocks, {d / max(1, enc.layout.num_blocks):.1f} "
@@ -248,10 +249,9 @@ def _run_encode(arguments: argparse.Namespace) -> int:
 
     Q = load_distribution(arguments.targets, arguments.family)
     P = parse_proposal(arguments.proposal, arguments.proposal_family)
-    start = time.perf_counter()
-    enc = rf.encode(Q, P, seed=arguments.seed, method=arguments.method, max_steps=arguments.max_steps,
-                    threads=arguments.threads, chunk_size=arguments.chunk_size, progress=_progress(arguments))
-    seconds = time.perf_counter() - start
+    enc, seconds = _timed(lambda: rf.encode(Q, P, seed=arguments.seed, method=arguments.method,
+                                            max_steps=arguments.max_steps, threads=arguments.threads,
+                                            chunk_size=arguments.chunk_size, progress=_progress(arguments)))
     data = enc.to_bytes()
     _write_atomically(arguments.out, lambda file: file.write(data))
     count = len(enc)
