@@ -27,7 +27,10 @@ MEASURE = r'''
 import sys, time, json
 import numpy as np
 import rec_fast as rf
-from rec_fast.workloads import default_workload
+try:
+    from rec_fast.workloads import default_workload
+except ImportError:  # builds from before the command moved the demo's workload
+    from rec_fast.__main__ import default_workload
 from rec_fast.channel import gaussian_channel
 workload, method, count, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if workload == "demo":
