@@ -229,3 +229,23 @@ def test_demo_plot_and_plot_kinds_write_figures(tmp_path, capsys):
     assert status == 2 and "takes the options" in err and "Traceback" not in err
     status, _, err = run(["plot", "gprs", "--out", str(tmp_path / "g.png"), "-Q", "Gamma(1, 2)"], capsys)
     assert status == 2 and "cannot read distribution 'Gamma(1, 2)'" in err
+
+
+def test_the_plot_kinds_of_the_command_are_the_modules():
+    pytest.importorskip("matplotlib")
+    from rec_fast import cli, plot
+
+    assert cli._plot_kinds() == list(plot.KINDS)
+
+
+def test_plot_bounds_and_formats_are_checked_before_drawing(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    status, _, err = run(["plot", "gprs", "--out", str(tmp_path / "far.png"), "-Q", "Normal(4, 0.01)",
+                          "--max-steps", "1000"], capsys)
+    assert status == 2 and "max_steps" in err
+    status, _, err = run(["plot", "stretch", "--out", str(tmp_path / "a.xyz")], capsys)
+    assert status == 2 and "cannot write 'xyz' files" in err and not (tmp_path / "a.xyz").exists()
+    status, _, err = run(["plot", "branch-and-bound", "--out", str(tmp_path / "b"), "--method", "gprs"], capsys)
+    assert status == 2 and "draws method 'gprs-bb'" in err
+    status, _, err = run(["plot", "stretch", "--out", str(tmp_path / "noext")], capsys)
+    assert status == 0 and (tmp_path / "noext").read_bytes()[:4] == b"\x89PNG", err

@@ -78,8 +78,15 @@ def test_gprs_draws_the_encoders_search(tmp_path, name, seed, index):
     np.testing.assert_array_equal(rejected[:, 1], t["time"][:-1])
     ax = fig.axes[0]
     assert ax.get_xlabel() == "$x$" and ax.get_ylabel() == "time $t$"
-    # The rejected points lie above the graph and the accepted one under it.
-    assert np.all(t["ratio"][:-1] < t["graph_height"][:-1]) and t["ratio"][-1] >= t["graph_height"][-1]
+    # The examined rejected points lie above the graph and the accepted one under it; those the
+    # window rejected carry no σ⁻¹ (NaN) and are drawn hollow.
+    examined = ~t["skipped"][:-1]
+    assert np.all(t["ratio"][:-1][examined] < t["graph_height"][:-1][examined])
+    assert np.isnan(t["graph_height"][:-1][~examined]).all()
+    assert t["ratio"][-1] >= t["graph_height"][-1]
+    faces = collection(fig, "rejected").get_facecolors()
+    if len(faces) == len(rejected):
+        assert np.array_equal(np.all(faces == 1.0, axis=1), t["skipped"][:-1])
     graph = collection(fig, "graph")
     assert len(graph.get_xdata()) > 1000
 
@@ -100,10 +107,19 @@ def test_branch_and_bound_has_one_row_per_step(tmp_path, name, seed, index):
     top, bottom = fig.axes[:2]
     assert top.get_ylabel() == "time $t$"
     assert bottom.get_xlabel() == "$x$" and bottom.get_ylabel() == "step $k$"
-    # Each interval is the previous one cut at the previous rejected sample.
+    # Each interval is the previous one cut at the previous rejected sample, on the far side
+    # from the mode, and the rows draw exactly these intervals (clipped to the window).
     t = trace(Q, P, "gprs-bb", seed, index, 127)
     for k in range(1, steps):
-        assert t["sample"][k - 1] in (t["interval_left"][k], t["interval_right"][k])
+        cut = t["sample"][k - 1]
+        if cut <= t["mode"]:
+            assert t["interval_left"][k] == cut and t["interval_right"][k] == t["interval_right"][k - 1]
+        else:
+            assert t["interval_right"][k] == cut and t["interval_left"][k] == t["interval_left"][k - 1]
+    low, high = top.get_xlim()
+    drawn = np.array([[segment[0][0], segment[1][0]] for segment in intervals.get_segments()])
+    np.testing.assert_array_equal(drawn[:, 0], np.maximum(t["interval_left"], low))
+    np.testing.assert_array_equal(drawn[:, 1], np.minimum(t["interval_right"], high))
 
 
 @pytest.mark.parametrize("name", ["normal", "laplace", "uniform"])
@@ -111,14 +127,14 @@ def test_poisson_process_marks_the_gprs_arrival(tmp_path, name):
     Q, P = PAIRS[name]
     seed, index = 5, 2
     sample, steps = element_sample(Q, P, seed, "gprs", index)
-    fig = plot.poisson_process(Q, P, seed=seed, index=index, arrivals=40)
+    count = max(40, steps)
+    fig = plot.poisson_process(Q, P, seed=seed, index=index, arrivals=count)
     arrivals, accepted = points(fig, "arrivals"), points(fig, "accepted")
-    assert len(arrivals) == 40
+    assert len(arrivals) == count
     assert accepted[0, 0] == sample
-    if steps <= 40:
-        # The accepted point is arrival number `steps` of the process drawn.
-        assert tuple(arrivals[steps - 1]) == tuple(accepted[0])
-    times, xs = _core.process_arrivals(P._side(()), seed, index, 40)
+    # The accepted point is arrival number `steps` of the process drawn.
+    assert tuple(arrivals[steps - 1]) == tuple(accepted[0])
+    times, xs = _core.process_arrivals(P._side(()), seed, index, count)
     np.testing.assert_array_equal(arrivals[:, 0], xs)
     np.testing.assert_array_equal(arrivals[:, 1], times)
     assert np.all(np.diff(arrivals[:, 1]) > 0)
@@ -257,8 +273,12 @@ def test_bad_inputs():
         plot.gprs(Q, P, index=1.5)
     with pytest.raises(ValueError, match="arrivals"):
         plot.poisson_process(Q, P, arrivals=0)
-    with pytest.raises(ValueError, match="tracing supports"):
+    with pytest.raises(ValueError, match="draws method 'gprs-bb'"):
         plot.branch_and_bound(Q, P, method="pfr")
+    with pytest.raises(ValueError, match="max_steps"):
+        plot.branch_and_bound(Q, P, max_steps=1 << 20)
+    with pytest.raises(ValueError, match="tracing supports"):
+        _core.trace_element(Q._side(()), P._side(()), "pfr", 0, 0, 10)
     with pytest.raises(ValueError, match="unimodal"):
         plot.branch_and_bound(rf.Uniform(-0.5, 1.5), rf.Normal(0.0, 1.0))
     with pytest.raises(ValueError, match="single distributions"):
@@ -318,3 +338,14 @@ def test_command_line(tmp_path, capsys):
         plot.parse_distribution("Gamma(1, 2)")
     assert plot.main(["stretch", "--out", str(tmp_path / "s.png"), "--seed", "1"]) == 2
     assert "takes the options" in capsys.readouterr().err
+
+
+def test_an_element_of_a_two_dimensional_batch_is_picked_in_row_major_order(tmp_path):
+    loc = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    Q = rf.Normal(loc, 0.3)
+    P = rf.Normal(np.array([[0.0], [0.2], [-0.2]]), np.array([[1.0], [1.5], [2.0]]))  # broadcast (3, 1)
+    enc = rf.encode(Q, P, seed=4, method="gprs-bb")
+    for index in (0, 5, 11):
+        fig = plot.branch_and_bound(Q, P, seed=4, index=index)
+        assert points(fig, "accepted")[0, 0] == enc.samples.flat[index]
+        assert len(collection(fig, "intervals").get_segments()) == enc.steps.flat[index]

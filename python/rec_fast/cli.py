@@ -364,7 +364,7 @@ def _run_plot(arguments: argparse.Namespace) -> int:
         options["Q"] = parse_distribution_spec(arguments.target)
     if arguments.proposal is not None:
         options["P"] = parse_distribution_spec(arguments.proposal)
-    for name in ("seed", "index"):
+    for name in ("seed", "index", "max_steps"):
         if getattr(arguments, name) is not None:
             options[name] = getattr(arguments, name)
     if arguments.method is not None:
@@ -380,6 +380,7 @@ def _run_plot(arguments: argparse.Namespace) -> int:
 
 
 def _plot_kinds() -> List[str]:
+    # rec_fast.plot.KINDS, without importing matplotlib to build the parser (a test keeps them equal).
     return ["poisson", "gprs", "branch-and-bound", "stretch", "sweep", "blocks"]
 
 
@@ -474,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the coding distribution P, e.g. 'Normal(0, 1)' (the default)")
     figure.add_argument("--seed", type=int, default=None, help="the seed (default 0)")
     figure.add_argument("--index", type=int, default=None, help="the element's stream index (search pictures)")
+    figure.add_argument("--max-steps", type=int, default=None,
+                        help="bound on the search drawn (poisson, gprs: default 65,536; branch-and-bound: 127)")
     figure.add_argument("--method", default=None,
                         help="branch-and-bound: the method; sweep: comma-separated methods")
     return parser

@@ -272,6 +272,10 @@ def branch_and_bound(Q: Any, P: Any, *, seed: int = 0, index: int = 0, method: s
     ``rf.encode(Q, P, seed=seed, method=method)`` at ``index``.
     """
     seed, index = _check_uint64(seed, "seed"), _check_index(index)
+    if method != "gprs-bb":
+        raise RecError(f"branch_and_bound draws method 'gprs-bb' (the search that splits its interval), not "
+                       f"{method!r}; plot.gprs draws global GPRS")
+    max_steps = _check_count(max_steps, "max_steps", 1, 127)  # gprs-bb's depth bound
     Q, P = _element(Q, P, index)
     trace = _trace(Q, P, method, seed, index, max_steps)
     xs, ts, accepted = trace["sample"], trace["time"], trace["accepted"]
@@ -616,11 +620,20 @@ _PAIR_KINDS = ("poisson", "gprs", "branch-and-bound", "stretch")
 def render(kind: str, path: Any = None, **options: Any) -> Figure:
     """Draws figure ``kind`` (a key of :data:`KINDS`) with ``options`` (its function's keyword
     arguments; the pair kinds default to Q = N(1, 0.35²), P = N(0, 1)) and saves it to
-    ``path`` (any format matplotlib writes, by extension) unless ``path`` is None."""
+    ``path`` (any format matplotlib writes, by its extension; PNG without one, under exactly
+    the name given) unless ``path`` is None. An unknown kind, option or file format is reported
+    before anything is drawn.
+
+    >>> from rec_fast import plot
+    >>> fig = plot.render("stretch")
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['time $t$', 'height $h$']
+    """
     if not isinstance(kind, str):
         raise TypeError(f"kind must be a str, got {type(kind).__name__}")
     if kind not in KINDS:
         raise RecError(f"unknown plot kind {kind!r}; available kinds are {', '.join(map(repr, KINDS))}")
+    file_format = None if path is None else _file_format(path)
     function = KINDS[kind]
     import inspect
 
@@ -633,8 +646,23 @@ def render(kind: str, path: Any = None, **options: Any) -> Figure:
         function = _with_default_pair(function)
     fig = function(**options)
     if path is not None:
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=150, format=file_format)
     return fig
+
+
+def _file_format(path: Any) -> str:
+    """The image format of ``path`` by its extension (PNG without one), checked against what
+    matplotlib writes."""
+    import os
+
+    extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    supported = Figure().canvas.get_supported_filetypes()
+    if not extension:
+        return "png"
+    if extension not in supported:
+        raise RecError(f"{os.fspath(path)}: matplotlib cannot write {extension!r} files; use one of "
+                       f"{', '.join(sorted(supported))}")
+    return extension
 
 
 # ----------------------------------------------------------------------------- command line

@@ -55,7 +55,8 @@ pub struct TracedArrival {
     pub sample: f64,
     /// r(X_n) = dQ/dP(X_n).
     pub ratio: f64,
-    /// σ⁻¹(T_n): the arrival is under the graph iff r(X_n) ≥ σ⁻¹(T_n).
+    /// σ⁻¹(T_n): the arrival is under the graph iff r(X_n) ≥ σ⁻¹(T_n). NaN for a skipped
+    /// arrival (the search decided it without σ⁻¹, and so does the trace).
     pub graph_height: f64,
     /// B_n on the real line: the interval X_n was drawn in.
     pub interval: (f64, f64),
@@ -141,7 +142,10 @@ pub fn trace_element(pair: &Pair, method: Method, seed: u64, stream_index: u64, 
     let mut arrivals = recorder.arrivals;
     for arrival in &mut arrivals {
         arrival.ratio = ratio_at(pair, arrival.sample);
-        arrival.graph_height = stretch.inverse(arrival.time)?;
+        // σ⁻¹ costs a search; the window rejected a skipped arrival without it (NaN stays).
+        if !arrival.skipped {
+            arrival.graph_height = stretch.inverse(arrival.time)?;
+        }
     }
     Ok(Trace { method, encoded, arrivals })
 }
