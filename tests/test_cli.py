@@ -249,3 +249,14 @@ def test_plot_bounds_and_formats_are_checked_before_drawing(tmp_path, capsys):
     assert status == 2 and "draws method 'gprs-bb'" in err
     status, _, err = run(["plot", "stretch", "--out", str(tmp_path / "noext")], capsys)
     assert status == 0 and (tmp_path / "noext").read_bytes()[:4] == b"\x89PNG", err
+
+
+def test_the_demo_shows_a_progress_bar_from_the_start(capsys):
+    pytest.importorskip("tqdm")
+    from rec_fast import _progress
+
+    status, _, err = run(["demo", "--count", "5000"], capsys)
+    assert status == 0 and "100%" in err and "5.00k/5.00k" in err, err
+    assert _progress.BAR_DELAY == 1.0  # restored for everything else
+    status, _, err = run(["demo", "--count", "5000", "--no-progress"], capsys)
+    assert status == 0 and "100%" not in err

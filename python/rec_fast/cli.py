@@ -13,6 +13,7 @@ on stderr, ``rec-fast: error: ...``, never a traceback (set ``REC_FAST_DEBUG=1``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ import re
 import time
 import zipfile
 import zlib
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -155,6 +156,20 @@ def _progress(arguments: argparse.Namespace) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _bar_from_start(arguments: argparse.Namespace) -> Iterator[bool]:
+    """``progress=`` for the demos, whose bar shows from the start (a demo is there to be
+    watched; elsewhere a bar waits a second, so quick encodes print nothing)."""
+    from rec_fast import _progress as progress_module
+
+    delay = progress_module.BAR_DELAY
+    progress_module.BAR_DELAY = 0.0
+    try:
+        yield _progress(arguments)
+    finally:
+        progress_module.BAR_DELAY = delay
+
+
 def _timed(call: Callable[[], Any]) -> Tuple[Any, float]:
     """(what ``call()`` returns, the seconds it took)."""
     start = time.perf_counter()
@@ -178,8 +193,9 @@ def _run_demo(arguments: argparse.Namespace) -> int:
     print(f"rec_fast {rf.__version__}: {count:,} Gaussian targets against N(0, 1), method {method!r}")
     print(f"  KL per element: mean {kl.mean():.3f} bits (5%-95%: {np.quantile(kl, 0.05):.2f}-"
           f"{np.quantile(kl, 0.95):.2f})")
-    enc, encode_seconds = _timed(lambda: rf.encode(Q, P, seed=seed, method=method, threads=threads,
-                                                   progress=_progress(arguments)))
+    with _bar_from_start(arguments) as progress:
+        enc, encode_seconds = _timed(lambda: rf.encode(Q, P, seed=seed, method=method, threads=threads,
+                                                       progress=progress))
     data = enc.to_bytes()
     decoded, decode_seconds = _timed(lambda: rf.decode(data, P, threads=threads))
     identical = bool(np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64)))
@@ -224,8 +240,9 @@ def _run_blocks(arguments: argparse.Namespace) -> int:
     kind = "built from Q and stored in the stream" if arguments.stored else "shared, from the expected KLs (from_kl)"
     print(f"rec_fast {rf.__version__}: one sample of a {d:,}-dimensional diagonal Gaussian posterior "
           f"(KL {w.total_kl_bits:,.1f} bits, median {np.median(w.kl_bits):.2f} bits/dimension) against N(0, 1)")
-    enc, encode_seconds = _timed(lambda: rf.encode_blocks(Q, P, seed=seed, layout=layout, threads=threads,
-                                                          progress=_progress(arguments)))
+    with _bar_from_start(arguments) as progress:
+        enc, encode_seconds = _timed(lambda: rf.encode_blocks(Q, P, seed=seed, layout=layout, threads=threads,
+                                                              progress=progress))
     data = enc.to_bytes()
     decoded, decode_seconds = _timed(lambda: rf.decode_blocks(data, P, layout=layout, threads=threads))
     identical = bool(np.array_equal(decoded.view(np.uint64), enc.samples.view(np.uint64)))
