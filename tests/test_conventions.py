@@ -277,3 +277,27 @@ def test_the_dask_encoder_keeps_the_targets_dtype():
     data = rfd.encode(Q, P, seed=6, scheduler="sync")
     assert data == rf.encode(Q, P, seed=6, chunk_size=50).to_bytes()
     assert rfd.decode(data, P).compute(scheduler="sync").dtype == np.float32
+
+
+def test_block_streams_record_float32_samples():
+    loc, scale = float32_targets(300, seed=7)
+    Q32 = rf.Normal(loc, scale)
+    Q64 = rf.Normal(loc.astype(np.float64), scale.astype(np.float64))
+    for layout in (None, rf.BlockLayout.from_kl(rf.kl_divergence(Q64, P), seed=1)):
+        enc32 = rf.encode_blocks(Q32, P, seed=3, layout=layout)
+        enc64 = rf.encode_blocks(Q64, P, seed=3, layout=layout)
+        assert enc32.samples.dtype == np.float32
+        assert enc32.samples.tobytes() == enc64.samples.astype(np.float32).tobytes()
+        data32, data64 = enc32.to_bytes(), enc64.to_bytes()
+        assert data32[8] == data64[8] | 0x80 and rf.block_stream_info(data32)["sample_type"] == "float32"
+        decoded = rf.decode_blocks(data32, P, layout=layout)
+        assert decoded.dtype == np.float32 and decoded.tobytes() == enc32.samples.tobytes()
+        assert rf.decode_blocks(data64, P, layout=layout).dtype == np.float64
+    layout = rf.BlockLayout.from_kl(rf.kl_divergence(Q64, P), seed=1)
+    progressive = rf.BlockEncoder(P, layout, seed=3, dtype=np.float32)
+    while not progressive.done:
+        dims, x = progressive.encode_next(Q32)
+        assert x.dtype == np.float32
+    assert progressive.to_bytes() == rf.encode_blocks(Q32, P, seed=3, layout=layout).to_bytes()
+    with pytest.raises(TypeError, match="dtype must be float64 or float32"):
+        rf.BlockEncoder(P, layout, dtype=np.int32)

@@ -474,7 +474,7 @@ def _as_sample_type(samples: npt.NDArray[np.float64], sample_type: str, decoding
         return samples
     with np.errstate(over="ignore"):
         rounded = samples.astype(np.float32)
-    overflow = ~np.isfinite(rounded)
+    overflow = np.isinf(rounded) & np.isfinite(samples)  # NaN marks what is not coded yet
     if overflow.any():
         where = int(np.flatnonzero(overflow)[0])
         message = (f"element {first_element + where}: sample {samples[where]!r} overflows float32 "

@@ -131,6 +131,7 @@ class BlockEncoder:
         chunk_size: int,
         effective_sample_size: bool,
         threads: Optional[int],
+        sample_type: str = "float64",
     ) -> "BlockEncoder": ...
     def encode_rest(self, target: _Side, proposal: _Side, progress: Optional[Callable[[int], Any]] = None) -> None:
         """Code every remaining block (in parallel, without the GIL) from sides indexed by

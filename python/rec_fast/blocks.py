@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core
 from ._progress import Progress, check_progress, reporter
-from ._api import (RecError, _check_broadcasts_to, _check_distribution, _check_proposal_of_stream, _check_threads,
+from ._api import (RecError, _as_sample_type, _check_broadcasts_to, _check_distribution, _check_proposal_of_stream, _check_threads,
                    _check_uint64, _float_array, _pair_arrays)
 
 BLOCK_METHODS: Tuple[str, ...] = ("exact", "budget")
@@ -178,7 +178,7 @@ class BlockEncoding:
 
     Attributes
     ----------
-    samples : float64 ndarray, the target's shape
+    samples : ndarray, the target's shape, float64 (float32 for float32 targets)
         ONE sample of ∏ᵢ Qᵢ, reconstructed bit for bit by :func:`decode_blocks`; exactly
         distributed as the product for ``method="exact"``, approximately for ``"budget"``.
     block_bits : float64 ndarray
@@ -270,7 +270,8 @@ class BlockEncoder:
     COMBINER-style training fine-tunes the posterior of the dimensions not yet coded after each
     block: code block k with :meth:`encode_next` given the *current* targets, update the rest,
     repeat; :meth:`to_bytes` then writes the same stream :func:`encode_blocks` would have
-    written for targets that never changed. ``P`` and the layout are fixed up front.
+    written for targets that never changed. ``P``, the layout and the samples' ``dtype``
+    (float64, or float32, which the stream records) are fixed up front.
 
     >>> import numpy as np, rec_fast as rf
     >>> P = rf.Normal(0.0, 1.0)
@@ -288,8 +289,12 @@ class BlockEncoder:
     def __init__(self, P: Any, layout: BlockLayout, seed: int = 0, method: str = "exact", *,
                  bits_per_block: Optional[int] = None, max_steps: Optional[int] = None,
                  threads: Optional[int] = None, chunk_size: Optional[int] = None,
-                 effective_sample_size: bool = False, target_family: Optional[str] = None) -> None:
+                 effective_sample_size: bool = False, target_family: Optional[str] = None,
+                 dtype: Any = np.float64) -> None:
         P = _check_distribution(P, "coding distribution P")
+        if np.dtype(dtype) not in (np.dtype(np.float64), np.dtype(np.float32)):
+            raise TypeError(f"dtype must be float64 or float32, got {np.dtype(dtype)}")
+        self._sample_type = np.dtype(dtype).name
         if not isinstance(layout, BlockLayout):
             raise TypeError(f"layout must be a rf.BlockLayout, got {type(layout).__name__}")
         method, budget, _, _ = _settings(method, layout, None if method == "exact" else bits_per_block, None)
@@ -313,7 +318,8 @@ class BlockEncoder:
         self._threads = _check_threads(threads)
         self._target_family = target_family
         self._inner = _core.BlockEncoder(layout._inner, list(shape), target_family, P.family, method, self._seed,
-                                         budget, max_steps, chunk, bool(effective_sample_size), self._threads)
+                                         budget, max_steps, chunk, bool(effective_sample_size), self._threads,
+                                         self._sample_type)
 
     @property
     def layout(self) -> BlockLayout:
@@ -353,7 +359,7 @@ class BlockEncoder:
         dims = self._layout.block_dimensions(self.coded_blocks)
         target, proposal = self._block_sides(Q, dims)
         dims, samples, _, _, _ = self._inner.encode_next(target, proposal)
-        return dims, samples
+        return dims, _as_sample_type(samples, self._sample_type)
 
     def encode_rest(self, Q: Any, *, progress: Progress = False) -> None:
         """Code every remaining block from ``Q`` at once (in parallel). ``progress`` as in
@@ -370,8 +376,9 @@ class BlockEncoder:
 
     @property
     def samples(self) -> np.ndarray:
-        """The samples coded so far, in the layout's shape (NaN where no block is coded yet)."""
-        return self._inner.samples().reshape(self._layout.shape)
+        """The samples coded so far, in the layout's shape (NaN where no block is coded yet), of
+        the encoder's ``dtype``."""
+        return _as_sample_type(self._inner.samples(), self._sample_type).reshape(self._layout.shape)
 
     def encoding(self) -> BlockEncoding:
         """The finished stream and its figures (every block must be coded)."""
@@ -429,7 +436,8 @@ def encode_blocks(Q: Any, P: Any, seed: int = 0, method: str = "exact", layout: 
     Returns
     -------
     BlockEncoding
-        The sample (float64, Q's shape), the stream and per-block figures.
+        The sample (Q's shape; float32 when Q's parameters are, as for :func:`rf.encode`), the
+        stream and per-block figures.
 
     Raises
     ------
@@ -455,7 +463,7 @@ def encode_blocks(Q: Any, P: Any, seed: int = 0, method: str = "exact", layout: 
         raise RecError(f"the layout's shape {layout.shape} does not match the target's shape {shape}")
     encoder = BlockEncoder(P, layout, seed, method, bits_per_block=budget if method == "budget" else None,
                            max_steps=max_steps, threads=threads, chunk_size=chunk_size,
-                           effective_sample_size=effective_sample_size, target_family=Q.family)
+                           effective_sample_size=effective_sample_size, target_family=Q.family, dtype=Q.dtype)
     progress = check_progress(progress)
     with reporter(progress, layout.num_blocks, "block") as report:
         encoder._inner.encode_rest(target, proposal, report)
@@ -487,8 +495,8 @@ def decode_blocks(data: Bytes, P: Any, layout: Optional[BlockLayout] = None, *,
 
     ``P`` must be the encoder's coding distribution (broadcasting to the stream's shape);
     ``layout`` is required iff the stream does not store its own, and must be the encoder's
-    (a different one raises :class:`RecError` from the fingerprint check). Returns a float64
-    array of the stream's shape, bit-identical to ``BlockEncoding.samples``. Corrupt or
+    (a different one raises :class:`RecError` from the fingerprint check). Returns an array of
+    the stream's shape and sample type (float64, or float32), bit-identical to ``BlockEncoding.samples``. Corrupt or
     truncated bytes raise :class:`CorruptStreamError`.
 
     >>> import numpy as np, rec_fast as rf
@@ -521,7 +529,7 @@ def decode_blocks(data: Bytes, P: Any, layout: Optional[BlockLayout] = None, *,
         raise RecError(f"cannot allocate the proposal for the {int(np.prod(shape, dtype=np.int64))} dimensions "
                        "the stream declares") from None
     samples = _core.decode_blocks(data, side, inner, threads)
-    return samples.reshape(shape)
+    return _as_sample_type(samples, info["sample_type"], decoding=True).reshape(shape)
 
 
 __all__ = ["BLOCK_METHODS", "BlockEncoder", "BlockEncoding", "BlockLayout", "block_stream_info", "decode_blocks",

@@ -21,7 +21,7 @@ use super::layout::{BlockLayout, LayoutOrigin};
 use super::search::{self, block_key, BlockPaths};
 use crate::batch::{map_units_until, with_threads, BatchControl, Distributions, Pairs};
 use crate::code::container::v2::{read_chunk_frames, write_chunk_frames, DEFAULT_CHUNK_ELEMENTS};
-use crate::code::container::{crc32, element_count_of, read_shape, write_varint, Fields, MAX_DIMENSIONS};
+use crate::code::container::{crc32, element_count_of, read_shape, write_varint, Fields, SampleType, MAX_DIMENSIONS};
 use crate::code::entropy::{ClassTable, RangeSink, RangeSource, SymbolSink, SymbolSource};
 use crate::code::message_code::{ChunkModel, ChunkTable, MessageCode, SplitPathCode};
 use crate::code::{BitReader, BitWriter};
@@ -97,6 +97,8 @@ pub struct BlockSettings {
     pub effective_sample_size: bool,
     /// Worker threads (`None`: rayon's default).
     pub threads: Option<usize>,
+    /// The type the sample is delivered in (recorded in the header).
+    pub sample_type: SampleType,
 }
 
 impl BlockSettings {
@@ -110,6 +112,7 @@ impl BlockSettings {
             chunk_blocks: DEFAULT_CHUNK_ELEMENTS,
             effective_sample_size: false,
             threads: None,
+            sample_type: SampleType::Float64,
         }
     }
 }
@@ -131,7 +134,12 @@ pub struct BlockHeader {
     pub shape: Vec<u64>,
     /// The layout's fingerprint, or the layout itself when the stream stores it.
     pub layout: LayoutReference,
+    /// The type the sample is delivered in (bit 7 of the layout-kind byte).
+    pub sample_type: SampleType,
 }
+
+/// Bit 7 of the layout-kind byte: the sample is delivered as float32.
+const KIND_FLOAT32: u8 = 0x80;
 
 /// How a stream refers to its layout.
 #[derive(Clone, Debug)]
@@ -157,7 +165,7 @@ impl BlockHeader {
             self.method.id(),
             self.target_family.id(),
             self.proposal_family.id(),
-            stored as u8,
+            stored as u8 | if self.sample_type == SampleType::Float32 { KIND_FLOAT32 } else { 0 },
         ]);
         write_varint(&mut out, self.seed);
         write_varint(&mut out, self.budget_bits as u64);
@@ -205,7 +213,12 @@ impl BlockHeader {
                 proposal_family.name()
             ));
         }
-        let kind = fields.u8("layout kind")?;
+        let kind_byte = fields.u8("layout kind")?;
+        let (kind, sample_type) = if kind_byte & KIND_FLOAT32 != 0 {
+            (kind_byte & !KIND_FLOAT32, SampleType::Float32)
+        } else {
+            (kind_byte, SampleType::Float64)
+        };
         let seed = fields.varint("seed")?;
         let budget_bits = fields.varint("budget bits")?;
         let budget_bits = match method {
@@ -222,6 +235,7 @@ impl BlockHeader {
             budget_bits,
             shape,
             layout: LayoutReference::Shared(0),
+            sample_type,
         };
         let dimensions = header.dimensions()?;
         let (fingerprint, runs) = match kind {
@@ -494,6 +508,7 @@ impl BlockEncoder {
                 }
                 LayoutOrigin::Shared => LayoutReference::Shared(layout.fingerprint()),
             },
+            sample_type: settings.sample_type,
         };
         layout.check_fits(header.dimensions().map_err(|e| RecError::ShapeMismatch(e.message().to_owned()))?)?;
         Ok(BlockEncoder { header, layout, settings, blocks: Vec::new() })

@@ -8,6 +8,7 @@ use super::{distributions_of, pairs_of, run_interruptible, slice, to_python_erro
 use crate::batch::{self, BatchControl, Pairs};
 use crate::block::layout::{BlockLayout, LayoutOrigin};
 use crate::block::stream::{self, BlockEncoder, BlockHeader, BlockMethod, BlockSettings, LayoutReference};
+use crate::code::container::SampleType;
 use crate::distribution::Family;
 use crate::pair::Pair;
 
@@ -116,7 +117,7 @@ type CodedOutput<'py> = (Ints<'py>, Floats<'py>, u64, f64, f64);
 #[pymethods]
 impl PyBlockEncoder {
     #[new]
-    #[pyo3(signature = (layout, shape, target_family, proposal_family, method, seed, budget_bits, max_steps, chunk_size, effective_sample_size, threads))]
+    #[pyo3(signature = (layout, shape, target_family, proposal_family, method, seed, budget_bits, max_steps, chunk_size, effective_sample_size, threads, sample_type="float64"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         layout: &PyBlockLayout,
@@ -130,6 +131,7 @@ impl PyBlockEncoder {
         chunk_size: u64,
         effective_sample_size: bool,
         threads: Option<usize>,
+        sample_type: &str,
     ) -> PyResult<Self> {
         let method = BlockMethod::from_name(method).map_err(to_python_error)?;
         let families = (
@@ -146,6 +148,7 @@ impl PyBlockEncoder {
         settings.chunk_blocks = chunk_size;
         settings.effective_sample_size = effective_sample_size;
         settings.threads = threads;
+        settings.sample_type = SampleType::from_name(sample_type).map_err(to_python_error)?;
         let inner = BlockEncoder::new(layout.inner.clone(), shape, families, settings).map_err(to_python_error)?;
         Ok(PyBlockEncoder { inner })
     }
@@ -236,6 +239,7 @@ pub fn block_stream_info<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'p
     info.set_item("seed", header.seed)?;
     info.set_item("bits_per_block", header.budget_bits)?;
     info.set_item("shape", header.shape.clone())?;
+    info.set_item("sample_type", header.sample_type.name())?;
     match header.layout {
         LayoutReference::Shared(fingerprint) => {
             info.set_item("layout_stored", false)?;
