@@ -120,6 +120,12 @@ def _pair_title(Q, P) -> str:
 
 # ----------------------------------------------------------------------------- geometry
 
+def _kl_references(ax: Any, kl: np.ndarray) -> None:
+    """The lines every codelength plot is read against: KL and the bound KL + log₂(KL + 1)."""
+    ax.plot(kl, kl, color="black", linewidth=1, label="KL")
+    ax.plot(kl, kl + np.log2(kl + 1.0), color="black", linestyle="--", linewidth=1, label="KL + log₂(KL + 1)")
+
+
 def _x_range(Q, P, samples: np.ndarray) -> Tuple[float, float]:
     """A window holding both distributions' bulk and every sample drawn."""
     points = [float(Q.quantile(1e-3)), float(Q.quantile(1 - 1e-3)),
@@ -448,8 +454,7 @@ def sweep(kl_bits: Any = None, *, methods: Sequence[str] = ("gprs", "gprs-bb", "
     left.set_title("Runtime", fontsize=10)
     left.legend(fontsize=8)
     left.grid(alpha=0.3, which="both")
-    right.plot(kl, kl, color="black", linewidth=1, label="KL")
-    right.plot(kl, kl + np.log2(kl + 1.0), color="black", linestyle="--", linewidth=1, label="KL + log₂(KL + 1)")
+    _kl_references(right, kl)
     right.set_xlabel("KL[Q‖P] (bits)")
     right.set_ylabel("mean bits per sample")
     right.set_title("Code length (format version 1, Elias delta)", fontsize=10)
@@ -511,8 +516,7 @@ def run_summary(kl: Any, bits: Any, steps: Any, *, method: Optional[str] = None)
     centres, means = _binned_means(kl, bits)
     left.plot(centres, means, color=GRAPH, marker="o", markersize=3, label="mean per KL bin")
     line = np.linspace(0.0, kl.max(), 100)
-    left.plot(line, line, color="black", linewidth=1, label="KL")
-    left.plot(line, line + np.log2(line + 1.0), color="black", linestyle="--", linewidth=1, label="KL + log₂(KL + 1)")
+    _kl_references(left, line)
     left.set_xlabel("KL[Q‖P] (bits)")
     left.set_ylabel("bits")
     left.set_title(f"Bits: mean {bits.mean():.3f} per element, KL {kl.mean():.3f}", fontsize=10)
@@ -560,8 +564,7 @@ def block_bits(Q: Any = None, P: Any = None, *, seed: int = 0, method: str = "ex
     left, right = fig.subplots(1, 2)
     left.scatter(enc.block_kl, enc.block_bits, s=14, color=ARRIVAL, alpha=0.7, label="blocks", gid="blocks")
     line = np.linspace(0.0, float(enc.block_kl.max()), 100)
-    left.plot(line, line, color="black", linewidth=1, label="KL")
-    left.plot(line, line + np.log2(line + 1.0), color="black", linestyle="--", linewidth=1, label="KL + log₂(KL + 1)")
+    _kl_references(left, line)
     left.set_xlabel("block KL (bits)")
     left.set_ylabel("block bits")
     left.set_title(f"{enc.layout.num_blocks} blocks: {enc.payload_bits:,} payload bits for KL {enc.kl_bits:,.0f}",
