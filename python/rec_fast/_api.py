@@ -327,6 +327,15 @@ def _check_uint64(value: Any, name: str) -> int:
     return value
 
 
+def _check_int(value: Any, name: str, low: int, high: int) -> int:
+    """``value`` as an int in [low, high]: TypeError for another type, RecError out of range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise RecError(f"{name} = {value}; {name} must lie in [{low}, {high}]")
+    return int(value)
+
+
 def _check_threads(threads: Any) -> Optional[int]:
     if threads is None:
         return None

@@ -10,14 +10,14 @@ block. ``docs/blocks.md`` describes the methods, the layout rules and the measur
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
 from . import _core
 from ._progress import Progress, check_progress, reporter
-from ._api import (RecError, _as_sample_type, _check_broadcasts_to, _check_distribution, _check_proposal_of_stream, _check_threads,
-                   _check_uint64, _float_array, _pair_arrays)
+from ._api import (Bytes, RecError, _as_sample_type, _check_broadcasts_to, _check_distribution, _check_int,
+                   _check_proposal_of_stream, _check_threads, _check_uint64, _float_array, _pair_arrays)
 
 BLOCK_METHODS: Tuple[str, ...] = ("exact", "budget")
 #: Defaults of a layout built by the encoder (``layout=None``) and of a shared one
@@ -28,17 +28,6 @@ DEFAULT_SHARED_BITS_PER_BLOCK: float = _core.DEFAULT_SHARED_BITS_PER_BLOCK
 DEFAULT_SHARED_MAX_BLOCK_SIZE: int = _core.DEFAULT_SHARED_MAX_BLOCK_SIZE
 DEFAULT_BUDGET_BITS: int = _core.DEFAULT_BUDGET_BITS
 MAX_BLOCK_SIZE: int = _core.MAX_BLOCK_SIZE
-
-Bytes = Union[bytes, bytearray, memoryview]
-
-
-def _check_int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise RecError(f"{name} = {value}; {name} must lie in [{low}, {high}]")
-    return int(value)
-
 
 def _check_real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -23,7 +23,6 @@ block_bits        bits against KL of a many-dimensional posterior coded in block
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -35,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised without matplotlib
     raise ImportError("rec_fast.plot needs matplotlib: pip install rec_fast[plot]") from None
 
 from . import _core
-from ._api import (METHODS, Laplace, Normal, RecError, SearchLimitError, Uniform, _check_distribution, _check_uint64,
+from ._api import (METHODS, Normal, RecError, SearchLimitError, Uniform, _check_distribution, _check_int, _check_uint64,
                    _float_array, encode, kl_divergence, max_divergence, stretch, stretch_inverse)
 
 __all__ = ["KINDS", "block_bits", "branch_and_bound", "gprs", "main", "normal_targets_for_kl", "parse_distribution",
@@ -57,20 +56,6 @@ _LN2 = float(np.log(2.0))
 
 
 # ----------------------------------------------------------------------------- checks
-
-def _check_index(index: Any) -> int:
-    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        raise TypeError(f"index must be an int, got {type(index).__name__}")
-    return _check_uint64(index, "index")
-
-
-def _check_count(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise RecError(f"{name} = {value}; {name} must lie in [{low}, {high}]")
-    return int(value)
-
 
 def _element(Q: Any, P: Any, index: int):
     """The single (Q, P) pair of element ``index`` of a broadcast batch (any index for scalars,
@@ -101,7 +86,7 @@ def _sides(Q, P):
 def _trace(Q, P, method: str, seed: int, index: int, max_steps: int) -> Dict[str, Any]:
     if not isinstance(method, str):
         raise TypeError(f"method must be a str, got {type(method).__name__}")
-    max_steps = _check_count(max_steps, "max_steps", 1, _core.MAX_TRACE_STEPS)
+    max_steps = _check_int(max_steps, "max_steps", 1, _core.MAX_TRACE_STEPS)
     target, proposal = _sides(Q, P)
     return _core.trace_element(target, proposal, method, seed, index, max_steps)
 
@@ -184,13 +169,13 @@ def poisson_process(Q: Any, P: Any, *, seed: int = 0, index: int = 0, arrivals: 
     to draw (default: at least 25, and twice the accepted arrival's number). The lower strip
     shows the densities of P and Q.
     """
-    seed, index = _check_uint64(seed, "seed"), _check_index(index)
+    seed, index = _check_uint64(seed, "seed"), _check_uint64(index, "index")
     Q, P = _element(Q, P, index)
     trace = _trace(Q, P, "gprs", seed, index, max_steps)
     steps = int(trace["steps"])
     if arrivals is None:
         arrivals = min(max(25, 2 * steps), _core.MAX_TRACE_STEPS)
-    arrivals = _check_count(arrivals, "arrivals", 1, _core.MAX_TRACE_STEPS)
+    arrivals = _check_int(arrivals, "arrivals", 1, _core.MAX_TRACE_STEPS)
     times, xs = _core.process_arrivals(P._side(()), seed, index, max(arrivals, steps))
     times, xs = times[:arrivals], xs[:arrivals]
     accepted_t, accepted_x = float(trace["time"][-1]), float(trace["encoded_sample"])
@@ -231,7 +216,7 @@ def gprs(Q: Any, P: Any, *, seed: int = 0, index: int = 0, max_steps: int = DEFA
     computing x); the accepted one is the green star; the faint dots are the arrivals after
     it, which the search never examines.
     """
-    seed, index = _check_uint64(seed, "seed"), _check_index(index)
+    seed, index = _check_uint64(seed, "seed"), _check_uint64(index, "index")
     Q, P = _element(Q, P, index)
     trace = _trace(Q, P, "gprs", seed, index, max_steps)
     xs, ts, accepted = trace["sample"], trace["time"], trace["accepted"]
@@ -277,11 +262,11 @@ def branch_and_bound(Q: Any, P: Any, *, seed: int = 0, index: int = 0, method: s
     one row per step with B_k and X_k. The steps and the accepted x are those of
     ``rf.encode(Q, P, seed=seed, method=method)`` at ``index``.
     """
-    seed, index = _check_uint64(seed, "seed"), _check_index(index)
+    seed, index = _check_uint64(seed, "seed"), _check_uint64(index, "index")
     if method != "gprs-bb":
         raise RecError(f"branch_and_bound draws method 'gprs-bb' (the search that splits its interval), not "
                        f"{method!r}; plot.gprs draws global GPRS")
-    max_steps = _check_count(max_steps, "max_steps", 1, 127)  # gprs-bb's depth bound
+    max_steps = _check_int(max_steps, "max_steps", 1, 127)  # gprs-bb's depth bound
     Q, P = _element(Q, P, index)
     trace = _trace(Q, P, method, seed, index, max_steps)
     xs, ts, accepted = trace["sample"], trace["time"], trace["accepted"]
@@ -426,7 +411,7 @@ def sweep(kl_bits: Any = None, *, methods: Sequence[str] = ("gprs", "gprs-bb", "
     for method in methods:
         if method not in METHODS:
             raise RecError(f"unknown method {method!r}; available methods are {', '.join(map(repr, METHODS))}")
-    samples = _check_count(samples, "samples", 1, 1 << 20)
+    samples = _check_int(samples, "samples", 1, 1 << 20)
     seed = _check_uint64(seed, "seed")
     P = Normal(0.0, 1.0)
     fig = Figure(figsize=(10.0, 4.4), layout="constrained")
@@ -555,7 +540,7 @@ def block_bits(Q: Any = None, P: Any = None, *, seed: int = 0, method: str = "ex
     if Q is None:
         from .workloads import combiner_profile
 
-        workload = combiner_profile(_check_count(d, "d", 1, 1 << 24), seed)
+        workload = combiner_profile(_check_int(d, "d", 1, 1 << 24), seed)
         Q, P = workload.target(), workload.prior()
     enc = encode_blocks(Q, P, seed=seed, method=method, bits_per_block=bits_per_block)
     sizes = np.asarray(enc.layout.block_sizes, dtype=np.float64)
